@@ -1,0 +1,17 @@
+"""mtcsnn: Multi-Timescale Conductance spiking neural networks in PyTorch.
+
+The library logs through :mod:`logging` under the ``mtcsnn`` name and never
+prints; the command line decides what the user sees.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from mtcsnn.neurons import MTC, MTCParams, MTCState, MTCTrace, make_neuron, mtc_step
+
+__version__ = "0.1.0"
+
+logging.getLogger(__name__).addHandler(logging.NullHandler())
+
+__all__ = ["MTC", "MTCParams", "MTCState", "MTCTrace", "make_neuron", "mtc_step"]
