@@ -19,13 +19,15 @@ def test_spike_times_interpolate_upward_crossings():
 
 
 def test_protocols():
-    step = make_protocol("step", current=-2.0, current_to=0.5, t_on=2.0,
-                         t_end=5.0, dt=1.0)
+    step = make_protocol(
+        "step", current=-2.0, current_to=0.5, t_on=2.0, t_end=5.0, dt=1.0
+    )
     assert step.tolist() == [-2.0, -2.0, 0.5, 0.5, 0.5]
     ramp = make_protocol("ramp", current=0.0, current_to=1.0, t_end=4.0, dt=1.0)
     assert ramp.tolist() == [0.0, 0.25, 0.5, 0.75]
-    pulse = make_protocol("pulse", current=0.0, current_to=1.0, t_on=1.0,
-                          width=2.0, t_end=5.0, dt=1.0)
+    pulse = make_protocol(
+        "pulse", current=0.0, current_to=1.0, t_on=1.0, width=2.0, t_end=5.0, dt=1.0
+    )
     assert pulse.tolist() == [0.0, 1.0, 1.0, 0.0, 0.0]
     with pytest.raises(ValueError, match="needs current_to"):
         make_protocol("step", current=0.0, t_end=5.0, dt=1.0)

@@ -10,8 +10,19 @@ from mtcsnn.cli import main
 
 def test_neuron_writes_trace_spikes_and_plots(tmp_path):
     out = tmp_path / "burst"
-    status = main(["neuron", "--preset", "reference", "--current", "-2",
-                   "--t-end", "2500", "--out", str(out)])
+    status = main(
+        [
+            "neuron",
+            "--preset",
+            "reference",
+            "--current",
+            "-2",
+            "--t-end",
+            "2500",
+            "--out",
+            str(out),
+        ]
+    )
     assert status == 0
     table = np.genfromtxt(out / "trace.csv", delimiter=",", names=True)
     assert table.dtype.names == ("t", "u_m", "u_f", "u_s", "u_us", "s")
@@ -29,9 +40,23 @@ def test_neuron_writes_trace_spikes_and_plots(tmp_path):
 
 
 def test_neuron_set_switches_elements_off(tmp_path):
-    status = main(["neuron", "--preset", "reference", "--set", "alpha_sn=0",
-                   "--set", "alpha_us=0", "--current", "0", "--t-end", "500",
-                   "--out", str(tmp_path)])
+    status = main(
+        [
+            "neuron",
+            "--preset",
+            "reference",
+            "--set",
+            "alpha_sn=0",
+            "--set",
+            "alpha_us=0",
+            "--current",
+            "0",
+            "--t-end",
+            "500",
+            "--out",
+            str(tmp_path),
+        ]
+    )
     assert status == 0
     params = json.loads((tmp_path / "params.json").read_text())
     assert params["alpha_sn"] == 0.0 and params["alpha_us"] == 0.0
@@ -48,8 +73,9 @@ def test_neuron_set_switches_elements_off(tmp_path):
     ],
 )
 def test_neuron_bad_input_is_one_line(tmp_path, capsys, args, message):
-    status = main(["neuron", "--current", "0", "--t-end", "10",
-                   "--out", str(tmp_path), *args])
+    status = main(
+        ["neuron", "--current", "0", "--t-end", "10", "--out", str(tmp_path), *args]
+    )
     err = capsys.readouterr().err
     assert status == 2
     assert message in err and "Traceback" not in err and err.count("\n") == 1

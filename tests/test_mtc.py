@@ -25,12 +25,20 @@ def per_neuron_params(n: int, **changes) -> MTCParams:
         return value + scale * torch.rand(n, generator=g, dtype=F64)
 
     return MTCParams(
-        alpha_f=jitter(2.0, 0.3), delta_f=jitter(0.0, 0.2),
-        alpha_sp=jitter(2.0, 0.3), delta_sp=jitter(0.0, 0.2),
-        alpha_sn=jitter(1.5, 0.2), delta_sn=jitter(-1.5, 0.2),
-        alpha_us=jitter(1.5, 0.2), delta_us=jitter(-1.5, 0.2),
-        tau_m=jitter(1.0, 0.5), tau_s=jitter(4.0, 2.0), tau_us=jitter(20.0, 5.0),
-        R=jitter(1.0, 0.2), u_rest=jitter(0.0, 0.1), **changes,
+        alpha_f=jitter(2.0, 0.3),
+        delta_f=jitter(0.0, 0.2),
+        alpha_sp=jitter(2.0, 0.3),
+        delta_sp=jitter(0.0, 0.2),
+        alpha_sn=jitter(1.5, 0.2),
+        delta_sn=jitter(-1.5, 0.2),
+        alpha_us=jitter(1.5, 0.2),
+        delta_us=jitter(-1.5, 0.2),
+        tau_m=jitter(1.0, 0.5),
+        tau_s=jitter(4.0, 2.0),
+        tau_us=jitter(20.0, 5.0),
+        R=jitter(1.0, 0.2),
+        u_rest=jitter(0.0, 0.1),
+        **changes,
     )
 
 
@@ -49,7 +57,7 @@ def test_gradcheck_through_sequence(tau_f):
     names = list(trained)
 
     def run(x, *values):
-        trace = functional_call(layer, dict(zip(names, values)), (x,))
+        trace = functional_call(layer, dict(zip(names, values, strict=False)), (x,))
         return trace.s, trace.u_m, trace.u_us
 
     leaves = [p.detach().clone().requires_grad_() for p in trained.values()]
@@ -67,9 +75,8 @@ def test_step_function_and_module_agree_exactly():
     trace = layer.trace(i_in)
 
     state = MTCState(
-        torch.full((batch, n), -1.9, dtype=F64), *(
-            torch.full((batch, n), -1.8, dtype=F64) for _ in range(3)
-        )
+        torch.full((batch, n), -1.9, dtype=F64),
+        *(torch.full((batch, n), -1.8, dtype=F64) for _ in range(3)),
     )
     outputs = []
     for t in range(steps):
@@ -171,7 +178,8 @@ def test_parametrisations_invert():
 def test_only_selected_parameters_are_trained():
     layer = MTC(3, "reference", train=["delta_f", "alpha_us"])
     assert {n for n, _ in layer.named_parameters()} == {
-        "delta_f", "parametrizations.alpha_us.original",
+        "delta_f",
+        "parametrizations.alpha_us.original",
     }
     with pytest.raises(ValueError, match="cannot train u_th"):
         MTC(3, "reference", train=["u_th"])

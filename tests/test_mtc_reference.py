@@ -43,8 +43,13 @@ def continuous_spikes(current: float, alpha_sn: float, alpha_us: float):
 
     crossing.direction = 1.0
     sol = solve_ivp(
-        rhs, (0.0, T_END), [-1.9, -1.8, -1.8], method="DOP853",
-        rtol=1e-10, atol=1e-12, events=crossing,
+        rhs,
+        (0.0, T_END),
+        [-1.9, -1.8, -1.8],
+        method="DOP853",
+        rtol=1e-10,
+        atol=1e-12,
+        events=crossing,
     )
     assert sol.success
     return sol.t_events[0]
@@ -74,7 +79,14 @@ def euler_spikes():
 
 @pytest.mark.parametrize(
     ("current", "neuron", "expected_count"),
-    [(-2.0, 0, 7), (-2.0, 1, 0), (0.0, 0, 30), (0.0, 1, 51), (-3.0, 0, 0), (-3.0, 1, 0)],
+    [
+        (-2.0, 0, 7),
+        (-2.0, 1, 0),
+        (0.0, 0, 30),
+        (0.0, 1, 51),
+        (-3.0, 0, 0),
+        (-3.0, 1, 0),
+    ],
 )
 def test_spike_times_match_continuous_model(
     euler_spikes, current, neuron, expected_count
