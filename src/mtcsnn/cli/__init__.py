@@ -14,9 +14,9 @@ import sys
 from collections.abc import Sequence
 
 from mtcsnn import __version__
-from mtcsnn.cli import neuron
+from mtcsnn.cli import bench, data, neuron
 
-COMMANDS = (neuron,)
+COMMANDS = (neuron, data, bench)
 
 
 def build_parser() -> argparse.ArgumentParser:
