@@ -10,7 +10,9 @@ Every neuron type in :mod:`mtcsnn.neurons` is written the same way:
   ones as :class:`torch.nn.Parameter` behind a constraint parametrisation, the
   others as buffers, so that all of them round-trip through ``state_dict``),
   makes a fresh initial state on every call, and loops the step function over
-  time.
+  time. Parameters that a published model clamps after each optimiser step
+  instead are projected back by :meth:`NeuronLayer.apply_constraints`, which
+  a training loop calls after every ``optimizer.step()``.
 
 Sequences are time-first, ``[T, B, N]``, unless the layer was built with
 ``batch_first=True``, in which case they are ``[B, T, N]``.
