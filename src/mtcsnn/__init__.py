@@ -8,10 +8,46 @@ from __future__ import annotations
 
 import logging
 
-from mtcsnn.neurons import MTC, MTCParams, MTCState, MTCTrace, make_neuron, mtc_step
+from mtcsnn.neurons import (
+    LIF,
+    MTC,
+    NEURONS,
+    AdLIF,
+    AdLIFParams,
+    AdLIFState,
+    AdLIFTrace,
+    LIFParams,
+    LIFState,
+    LIFTrace,
+    MTCParams,
+    MTCState,
+    MTCTrace,
+    adlif_step,
+    lif_step,
+    make_neuron,
+    mtc_step,
+)
 
 __version__ = "0.1.0"
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
-__all__ = ["MTC", "MTCParams", "MTCState", "MTCTrace", "make_neuron", "mtc_step"]
+__all__ = [
+    "LIF",
+    "MTC",
+    "NEURONS",
+    "AdLIF",
+    "AdLIFParams",
+    "AdLIFState",
+    "AdLIFTrace",
+    "LIFParams",
+    "LIFState",
+    "LIFTrace",
+    "MTCParams",
+    "MTCState",
+    "MTCTrace",
+    "adlif_step",
+    "lif_step",
+    "make_neuron",
+    "mtc_step",
+]

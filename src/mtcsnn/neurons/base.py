@@ -10,7 +10,9 @@ Every neuron type in :mod:`mtcsnn.neurons` is written the same way:
   ones as :class:`torch.nn.Parameter` behind a constraint parametrisation, the
   others as buffers, so that all of them round-trip through ``state_dict``),
   makes a fresh initial state on every call, and loops the step function over
-  time.
+  time. Parameters that a published model clamps after each optimiser step
+  instead are projected back by :meth:`NeuronLayer.apply_constraints`, which
+  a training loop calls after every ``optimizer.step()``.
 
 Sequences are time-first, ``[T, B, N]``, unless the layer was built with
 ``batch_first=True``, in which case they are ``[B, T, N]``.
@@ -99,6 +101,21 @@ def check(
             )
 
 
+def check_number(owner: str, name: str, value: Any, **bounds: Any) -> None:
+    """Like :func:`check`, for a field that must be a plain Python number.
+
+    Raises
+    ------
+    TypeError
+        If ``value`` is a tensor, a bool or not a number.
+    ValueError
+        If it is not finite or out of ``bounds`` (the keywords of :func:`check`).
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{owner}.{name} must be a Python number, got {value!r}")
+    check(owner, name, value, **bounds)
+
+
 def replace_fields(params: Any, **changes: Value) -> Any:
     """Return a copy of a parameter dataclass with fields changed (validated).
 
@@ -177,6 +194,36 @@ class Interval(nn.Module):
         eps = torch.finfo(value.dtype).eps
         unit = ((value - self.low) / (self.high - self.low)).clamp(eps, 1 - eps)
         return torch.log(unit) - torch.log1p(-unit)
+
+    def extra_repr(self) -> str:
+        return f"low={self.low:g}, high={self.high:g}"
+
+
+class Interpolation(nn.Module):
+    """Interpolate between two bounds: ``value = w high + (1 - w) low``.
+
+    The raw parameter is the weight ``w``; the value lies in ``[low, high]``
+    while ``w`` lies in ``[0, 1]``. Unlike :class:`Positive` and
+    :class:`Interval`, nothing here stops the optimiser from moving ``w``
+    outside ``[0, 1]``: the layer that uses it clamps ``w`` back in its
+    :meth:`NeuronLayer.apply_constraints`, which the training loop calls after
+    every optimiser step. The gradient with respect to ``w`` is the value's
+    gradient times ``high - low``, constant, so time constants move evenly
+    over their whole range.
+    """
+
+    def __init__(self, low: float, high: float) -> None:
+        super().__init__()
+        if not high > low:
+            raise ValueError(f"Interpolation needs high > low, got [{low}, {high}]")
+        self.low = float(low)
+        self.high = float(high)
+
+    def forward(self, w: Tensor) -> Tensor:
+        return w * self.high + (1.0 - w) * self.low
+
+    def right_inverse(self, value: Tensor) -> Tensor:
+        return (value - self.low) / (self.high - self.low)
 
     def extra_repr(self) -> str:
         return f"low={self.low:g}, high={self.high:g}"
@@ -336,6 +383,15 @@ class NeuronLayer(nn.Module):
             f"batch_first={self.batch_first}, trained=({trained})"
         )
 
+    def apply_constraints(self) -> None:
+        """Project trained parameters back into their valid ranges.
+
+        Call after every ``optimizer.step()``. Parameters kept valid by their
+        parametrisation need nothing, so this default does nothing; layers
+        whose parameters are clamped after each step, as published for some
+        models, override it.
+        """
+
     # -- dynamics (subclass) --------------------------------------------------
 
     def initial_state(
@@ -347,6 +403,24 @@ class NeuronLayer(nn.Module):
     ) -> Any:
         """A fresh state, each field ``[batch_size, N]``."""
         raise NotImplementedError
+
+    def zeros(
+        self,
+        batch_size: int,
+        *,
+        device: torch.device | None = None,
+        dtype: torch.dtype | None = None,
+    ) -> Tensor:
+        """Zeros ``[batch_size, N]``, by default in the parameters' device and dtype."""
+        reference = next(self.buffers(), None)
+        if reference is None:
+            reference = next(self.parameters())
+        return torch.zeros(
+            batch_size,
+            self.n_neurons,
+            device=device or reference.device,
+            dtype=dtype or reference.dtype,
+        )
 
     @staticmethod
     def step(i_in: Tensor, state: Any, p: Any) -> tuple[Tensor, Any]:
@@ -439,12 +513,14 @@ class NeuronLayer(nn.Module):
 
 
 __all__ = [
+    "Interpolation",
     "Interval",
     "NeuronLayer",
     "Positive",
     "Value",
     "as_tensor",
     "check",
+    "check_number",
     "replace_fields",
     "unchecked",
 ]
