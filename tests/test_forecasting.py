@@ -1,6 +1,5 @@
 """The forecasting task, the readout filter, the metrics and the training loop."""
 
-import dataclasses
 import json
 
 import numpy as np
@@ -92,7 +91,6 @@ def test_sparsity_metrics_by_hand():
 
 def test_benchmark_end_to_end(tmp_path):
     config = PRESETS["smoke"]
-    config = dataclasses.replace(config, models=("mtc",))
     result = run_benchmark(config, tmp_path / "bench", seeds=2)
     saved = json.loads((tmp_path / "bench" / "results.json").read_text())
     assert len(saved["runs"]) == 2 * len(config.models)

@@ -30,8 +30,11 @@ EXCITABLE_WINDOW: dict[str, tuple[float, float]] = {
     "mtc": (-2.0, 0.0),
     # beta = 0.9: a constant current I reaches the threshold 1 if I > 0.1.
     "lif": (0.0, 0.3),
-    # u settles near I - w; the threshold is 1.
-    "adlif": (0.5, 1.5),
+    # u settles near I - w, and the adaptation w grows with u and with every
+    # spike (q = 120): a current several times the threshold keeps it firing.
+    # This range leaves about two thirds of the neurons active at the start
+    # on a z-scored input.
+    "adlif": (3.0, 8.0),
 }
 """Range of the initial input bias for each neuron type."""
 
