@@ -14,9 +14,9 @@ import sys
 from collections.abc import Sequence
 
 from mtcsnn import __version__
-from mtcsnn.cli import neuron
+from mtcsnn.cli import iv, neuron, regimes
 
-COMMANDS = (neuron,)
+COMMANDS = (neuron, iv, regimes)
 
 
 def build_parser() -> argparse.ArgumentParser:
