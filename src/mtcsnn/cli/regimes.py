@@ -24,7 +24,14 @@ from pathlib import Path
 from mtcsnn.analysis import REGIME_PRESETS, regime_map
 from mtcsnn.analysis import regimes as regimes_module
 from mtcsnn.analysis.regimes import MAP_CURRENTS, MAP_PROTOCOL, MAP_VALUES
-from mtcsnn.cli.common import PRESET_NAMES, grid, preset_params, write_json
+from mtcsnn.cli.common import (
+    PRESET_NAMES,
+    finite_float,
+    grid,
+    positive_float,
+    preset_params,
+    write_json,
+)
 
 log = logging.getLogger(__name__)
 
@@ -66,17 +73,18 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         type=grid,
         default=MAP_CURRENTS,
         metavar="START:STOP:COUNT",
-        help="step currents of the map (or a list); default -3:1.5:19",
+        help="step currents of the map (or a list); default -3:1.5:19; write "
+        "--currents=-3:1.5:19 when the value starts with '-'",
     )
     parser.add_argument(
         "--hold",
-        type=float,
+        type=finite_float,
         default=MAP_PROTOCOL.hold,
         help="holding current of the map, where every neuron must rest",
     )
     parser.add_argument(
         "--t-end",
-        type=float,
+        type=positive_float,
         default=MAP_PROTOCOL.t_end,
         help="duration of the map's simulations (step onset at 200)",
     )
@@ -89,33 +97,6 @@ def run(args: argparse.Namespace) -> int:
     base = preset_params(args.preset, {})
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
-
-    runs = {}
-    report = {}
-    for name, preset in REGIME_PRESETS.items():
-        response, regime = preset.run()
-        runs[name] = (preset.params, response, regime)
-        report[name] = {
-            "label": regime.label,
-            "expected": preset.regime,
-            "features": regime.features.as_dict(),
-            "protocol": dataclasses.asdict(preset.protocol),
-            "description": preset.description,
-            "params": {
-                f.name: float(getattr(preset.params, f.name))
-                for f in dataclasses.fields(preset.params)
-            },
-        }
-        mark = "" if regime.label == preset.regime else f"  (built as {preset.regime})"
-        f = regime.features
-        print(f"{name:>9}: {regime.label:<9} {f.n_spikes:4d} spikes{mark}")
-    write_json(
-        out / "regimes.json",
-        {
-            "presets": report,
-            "thresholds": {k: getattr(regimes_module, k) for k in THRESHOLDS},
-        },
-    )
 
     grid_map = regime_map(
         base,
@@ -143,6 +124,33 @@ def run(args: argparse.Namespace) -> int:
     print(
         f"map: {grid_map.labels.size} neurons, "
         + ", ".join(f"{k} {v}" for k, v in counts.items() if v)
+    )
+
+    runs = {}
+    report = {}
+    for name, preset in REGIME_PRESETS.items():
+        response, regime = preset.run()
+        runs[name] = (preset.params, response, regime)
+        report[name] = {
+            "label": regime.label,
+            "expected": preset.regime,
+            "features": regime.features.as_dict(),
+            "protocol": dataclasses.asdict(preset.protocol),
+            "description": preset.description,
+            "params": {
+                f.name: float(getattr(preset.params, f.name))
+                for f in dataclasses.fields(preset.params)
+            },
+        }
+        mark = "" if regime.label == preset.regime else f"  (built as {preset.regime})"
+        f = regime.features
+        print(f"{name:>9}: {regime.label:<9} {f.n_spikes:4d} spikes{mark}")
+    write_json(
+        out / "regimes.json",
+        {
+            "presets": report,
+            "thresholds": {k: getattr(regimes_module, k) for k in THRESHOLDS},
+        },
     )
 
     written = ["regimes.json", "regime_map.json"]
