@@ -136,6 +136,13 @@ def test_resting_voltage_is_the_lowest_equilibrium():
         rest - torch.tensor([-1.2, -1.5])
     )
     torch.testing.assert_close(residual, torch.full((2,), -2.0, dtype=torch.float64))
+    # Only an offset per neuron: I(v) = v + 2 tanh(v - delta_us).
+    offsets = torch.tensor([-2.0, -1.0, 0.0])
+    p = PRESETS["tonic"].replace(alpha_us=2.0, delta_us=offsets)
+    rest = resting_voltage(p, -2.0)
+    assert rest.shape == (3,)
+    residual = rest + 2.0 * torch.tanh(rest - offsets)
+    torch.testing.assert_close(residual, torch.full((3,), -2.0, dtype=torch.float64))
 
 
 def test_plot_iv_thickens_exactly_the_intervals():

@@ -253,7 +253,8 @@ def resting_voltage(p: MTCParams, current: float | Tensor) -> Tensor:
     span = sum(p64[name] for name in GAINS)
     low = p64["u_rest"] + p64["R"] * (current - span) - 1e-9
     high = p64["u_rest"] + p64["R"] * (current + span) + 1e-9
-    low, high, current = torch.broadcast_tensors(low, high, current)
+    shape = torch.broadcast_shapes(current.shape, *(x.shape for x in p64.values()))
+    low, high, current = (x.expand(shape) for x in (low, high, current))
 
     def excess(v: Tensor) -> Tensor:
         leak = (v - q.u_rest) / q.R

@@ -117,7 +117,8 @@ class StepProtocol:
     def __post_init__(self) -> None:
         for name in ("hold", "current", "t_on", "t_end"):
             if not math.isfinite(getattr(self, name)):
-                raise ValueError(f"StepProtocol.{name} = {getattr(self, name)!r}")
+                value = getattr(self, name)
+                raise ValueError(f"StepProtocol.{name} = {value!r} is not finite")
         if not 0 <= self.t_on < self.t_end:
             raise ValueError(
                 f"StepProtocol needs 0 <= t_on < t_end, got t_on = {self.t_on!r}, "
@@ -137,7 +138,8 @@ class StepProtocol:
             levels = torch.tensor([self.current], dtype=torch.float64)
         else:
             levels = torch.as_tensor(np.asarray(currents, dtype=np.float64)).reshape(-1)
-        i_in = torch.where(on, levels[None, :], torch.tensor(self.hold).double())
+        hold = torch.tensor(self.hold, dtype=torch.float64)
+        i_in = torch.where(on, levels[None, :], hold)
         return i_in[:, 0] if currents is None else i_in
 
 
