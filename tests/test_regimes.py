@@ -216,5 +216,7 @@ def test_map_on_a_tiny_grid():
 def test_map_rejects_bad_sweeps():
     with pytest.raises(ValueError, match="cannot sweep 'dt'"):
         regime_map(parameter="dt", values=[1.0], currents=[0.0])
+    with pytest.raises(ValueError, match="starts at its resting voltage"):
+        regime_map(parameter="u_m0", values=[1.0], currents=[0.0])
     with pytest.raises(ValueError, match="tau_s"):
         regime_map(parameter="tau_s", values=[0.1], currents=[0.0])

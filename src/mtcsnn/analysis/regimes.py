@@ -622,10 +622,13 @@ def regime_map(
     all six regimes of the reference neuron.
     """
     params = _REFERENCE if params is None else params
-    if parameter == "dt" or parameter not in {
-        f.name for f in dataclasses.fields(params)
-    }:
+    names = {f.name for f in dataclasses.fields(params)}
+    if parameter == "dt" or parameter not in names:
         raise ValueError(f"cannot sweep {parameter!r}: not a per-neuron parameter")
+    if parameter in ("u_m0", "u_x0"):
+        raise ValueError(
+            f"cannot sweep {parameter!r}: every neuron starts at its resting voltage"
+        )
     if n_neurons(params) != 1:
         raise ValueError("regime_map takes scalar base parameters")
     values_arr = np.asarray(values, dtype=np.float64).reshape(-1)
