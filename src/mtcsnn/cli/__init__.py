@@ -14,9 +14,9 @@ import sys
 from collections.abc import Sequence
 
 from mtcsnn import __version__
-from mtcsnn.cli import bench, data, neuron
+from mtcsnn.cli import bench, data, iv, neuron, regimes
 
-COMMANDS = (neuron, data, bench)
+COMMANDS = (neuron, iv, regimes, data, bench)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import io
 import math
+from pathlib import Path
 
+import numpy as np
 import torch
 
+from mtcsnn.analysis.regimes import REGIME_PRESETS
 from mtcsnn.io import atomic_write_text, write_json
+from mtcsnn.neurons.mtc import PRESETS, MTCParams
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
@@ -39,11 +44,67 @@ def assignment(text: str) -> tuple[str, float]:
     return name.strip(), finite_float(value)
 
 
+def grid(text: str) -> np.ndarray:
+    """An argparse type: ``START:STOP:COUNT`` (evenly spaced) or ``A,B,C``."""
+    try:
+        if ":" in text:
+            start, stop, count = text.split(":")
+            n = int(count)
+            if n < 1:
+                raise ValueError
+            values = np.linspace(float(start), float(stop), n)
+        else:
+            values = np.array([float(x) for x in text.split(",")])
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected START:STOP:COUNT or a comma-separated list, got {text!r}"
+        ) from None
+    if not np.isfinite(values).all():
+        raise argparse.ArgumentTypeError(f"values must be finite, got {text!r}")
+    return values
+
+
+PRESET_NAMES = tuple(sorted(set(PRESETS) | set(REGIME_PRESETS)))
+"""Names accepted by :func:`preset_params`."""
+
+
+def preset_params(name: str, changes: dict[str, float]) -> MTCParams:
+    """Parameters of an MTC preset, or of a firing-regime preset, changed.
+
+    The MTC presets (:data:`mtcsnn.neurons.mtc.PRESETS`) come first; the
+    regime presets (:data:`mtcsnn.analysis.regimes.REGIME_PRESETS`) add
+    ``phasic``, ``bursting``, ``adapting``, ``silent`` and ``blocked``.
+    """
+    if name in PRESETS:
+        return MTCParams.preset(name, **changes)
+    if name in REGIME_PRESETS:
+        return REGIME_PRESETS[name].params.replace(**changes)
+    raise ValueError(f"unknown preset {name!r}; known: {', '.join(PRESET_NAMES)}")
+
+
+def write_csv(path: Path, columns: dict[str, np.ndarray]) -> None:
+    """Write equal-length columns ``{name: [K]}`` as CSV with a header, atomically."""
+    buffer = io.StringIO()
+    np.savetxt(
+        buffer,
+        np.column_stack(list(columns.values())),
+        delimiter=",",
+        fmt="%.17g",
+        header=",".join(columns),
+        comments="",
+    )
+    atomic_write_text(path, buffer.getvalue())
+
+
 __all__ = [
     "DTYPES",
+    "PRESET_NAMES",
     "assignment",
     "atomic_write_text",
     "finite_float",
+    "grid",
     "positive_float",
+    "preset_params",
+    "write_csv",
     "write_json",
 ]

@@ -25,13 +25,15 @@ import torch
 from mtcsnn.analysis import PROTOCOLS, iv_curves, make_protocol, spike_times
 from mtcsnn.cli.common import (
     DTYPES,
+    PRESET_NAMES,
     assignment,
     atomic_write_text,
     finite_float,
     positive_float,
+    preset_params,
     write_json,
 )
-from mtcsnn.neurons.mtc import MTC, PRESETS, MTCParams, transduction
+from mtcsnn.neurons.mtc import MTC, transduction
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +45,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--preset", choices=sorted(PRESETS), default="reference")
+    parser.add_argument("--preset", choices=PRESET_NAMES, default="reference")
     parser.add_argument(
         "--set",
         dest="changes",
@@ -82,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
     changes = dict(args.changes)
     if args.dt is not None:
         changes["dt"] = args.dt
-    params = MTCParams.preset(args.preset, **changes)
+    params = preset_params(args.preset, changes)
     dtype = DTYPES[args.dtype]
     i_in = make_protocol(
         args.protocol,
@@ -183,13 +185,6 @@ def _plots(out, t, columns, curves, params) -> list[str]:
     bottom.set_xlabel("time")
     top.set_xlabel("")
     plotting.save(fig, str(out / "traces.png"))
-    ax = plotting.plot_iv(
-        curves.v.numpy(),
-        {
-            "fast": curves.fast.numpy(),
-            "slow": curves.slow.numpy(),
-            "ultra-slow": curves.ultraslow.numpy(),
-        },
-    )
+    ax = plotting.plot_mtc_iv(params, v=curves.v.numpy())
     plotting.save(ax, str(out / "iv.png"))
     return ["traces.png", "iv.png"]
