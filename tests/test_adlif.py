@@ -104,9 +104,10 @@ def test_one_step_gradients_by_hand():
 
 
 def test_step_function_and_module_agree_exactly():
+    # The plain loop is the step function; fused kernels are tested apart.
     n, batch, steps = 5, 3, 60
     params = AdLIFParams.sample(n, generator=torch.Generator().manual_seed(3))
-    layer = AdLIF(n, params, train="all", dtype=F64)
+    layer = AdLIF(n, params, train="all", dtype=F64, backend="torch")
     # Strong drive: each spike raises w by about 2 b_w (q = 120).
     i_in = 12.0 * torch.rand(steps, batch, n, dtype=F64) + 2.0
     trace = layer.trace(i_in)

@@ -272,6 +272,9 @@ class AdLIF(NeuronLayer):
         Sequences ``[B, T, N]`` instead of ``[T, B, N]``.
     device, dtype
         Where and in which floating type the parameters are made.
+    backend, checkpoint
+        Implementation of the time loop and low-memory mode of fused
+        backends (see :class:`~mtcsnn.neurons.base.NeuronLayer`).
 
     Examples
     --------
@@ -305,6 +308,8 @@ class AdLIF(NeuronLayer):
         batch_first: bool = False,
         device: torch.device | str | None = None,
         dtype: torch.dtype | None = None,
+        backend: str = "auto",
+        checkpoint: int | None = None,
     ) -> None:
         super().__init__(
             n_neurons,
@@ -313,6 +318,8 @@ class AdLIF(NeuronLayer):
             batch_first=batch_first,
             device=device,
             dtype=dtype,
+            backend=backend,
+            checkpoint=checkpoint,
         )
 
     def apply_constraints(self) -> None:
@@ -342,6 +349,7 @@ class AdLIF(NeuronLayer):
         return AdLIFState(u, u.clone())
 
     step = staticmethod(adlif_step)
+    kernel = "adlif"
 
 
 __all__ = [

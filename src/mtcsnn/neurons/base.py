@@ -257,6 +257,16 @@ class NeuronLayer(nn.Module):
     device, dtype
         Where and in which floating type the parameters are made (default:
         the CPU and torch's default dtype).
+    backend
+        Which implementation runs the time loop: ``"auto"`` (the default:
+        fused kernels where they exist for the input's device and dtype, see
+        :mod:`mtcsnn.kernels`), ``"torch"`` (the plain loop below, the
+        reference), ``"numba"`` or ``"triton"``. An attribute; it may be
+        changed at any time.
+    checkpoint
+        ``None`` (the default) stores every state for the backward of a fused
+        scan; an int ``L`` stores only every ``L``-th and recomputes the rest
+        during the backward, for long sequences. The plain path ignores it.
     """
 
     State: ClassVar[type]
@@ -267,6 +277,8 @@ class NeuronLayer(nn.Module):
     constraints: ClassVar[dict[str, Any]]
     #: Parameter fields kept as plain Python numbers, never tensors.
     static_fields: ClassVar[tuple[str, ...]] = ("dt",)
+    #: Name of the fused kernels in :mod:`mtcsnn.kernels`, ``None`` if none.
+    kernel: ClassVar[str | None] = None
 
     def __init__(
         self,
@@ -277,8 +289,23 @@ class NeuronLayer(nn.Module):
         batch_first: bool = False,
         device: torch.device | str | None = None,
         dtype: torch.dtype | None = None,
+        backend: str = "auto",
+        checkpoint: int | None = None,
     ) -> None:
         super().__init__()
+        from mtcsnn.kernels import check_backend
+
+        self.backend = check_backend(backend)
+        if checkpoint is not None and (
+            isinstance(checkpoint, bool)
+            or not isinstance(checkpoint, int)
+            or checkpoint < 1
+        ):
+            raise ValueError(
+                f"checkpoint = {checkpoint!r} is out of range: must be None or an "
+                "int >= 1"
+            )
+        self.checkpoint = checkpoint
         if isinstance(n_neurons, bool) or not isinstance(n_neurons, int):
             raise TypeError(f"n_neurons must be an int, got {n_neurons!r}")
         if n_neurons < 1:
@@ -380,7 +407,8 @@ class NeuronLayer(nn.Module):
         trained = ", ".join(self.trained) or "none"
         return (
             f"n_neurons={self.n_neurons}, dt={self.dt:g}, "
-            f"batch_first={self.batch_first}, trained=({trained})"
+            f"batch_first={self.batch_first}, trained=({trained}), "
+            f"backend={self.backend}"
         )
 
     def apply_constraints(self) -> None:
@@ -453,10 +481,25 @@ class NeuronLayer(nn.Module):
         """Run the step function over time on a time-first ``[T, B, N]`` input.
 
         Returns the stacked output ``s`` and, if ``record``, every stacked state
-        field, each ``[T, B, N]`` (values after each step). Fast backends
-        override this method; the plain loop below is the reference.
+        field, each ``[T, B, N]`` (values after each step). The backend chosen
+        by :attr:`backend` runs it; the plain loop below is the reference.
         """
         p = self.params()
+        if self.kernel is not None:
+            from mtcsnn.kernels import resolve_backend, run_fused
+
+            backend = resolve_backend(self.backend, i_in)
+            if backend != "torch":
+                out, fields = run_fused(
+                    self.kernel,
+                    backend,
+                    i_in,
+                    tuple(state),
+                    p,
+                    record=record,
+                    checkpoint=self.checkpoint,
+                )
+                return (out, *fields)
         outputs: list[Tensor] = []
         states: list[Any] = []
         # unbind, not indexing: indexing in a recorded loop makes backward O(T^2).

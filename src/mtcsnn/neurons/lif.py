@@ -155,6 +155,9 @@ class LIF(NeuronLayer):
         Sequences ``[B, T, N]`` instead of ``[T, B, N]``.
     device, dtype
         Where and in which floating type the parameters are made.
+    backend, checkpoint
+        Implementation of the time loop and low-memory mode of fused
+        backends (see :class:`~mtcsnn.neurons.base.NeuronLayer`).
 
     Examples
     --------
@@ -179,6 +182,8 @@ class LIF(NeuronLayer):
         batch_first: bool = False,
         device: torch.device | str | None = None,
         dtype: torch.dtype | None = None,
+        backend: str = "auto",
+        checkpoint: int | None = None,
     ) -> None:
         super().__init__(
             n_neurons,
@@ -187,6 +192,8 @@ class LIF(NeuronLayer):
             batch_first=batch_first,
             device=device,
             dtype=dtype,
+            backend=backend,
+            checkpoint=checkpoint,
         )
 
     def initial_state(
@@ -201,6 +208,7 @@ class LIF(NeuronLayer):
         return LIFState(u)
 
     step = staticmethod(lif_step)
+    kernel = "lif"
 
 
 __all__ = ["LIF", "LIFParams", "LIFState", "LIFTrace", "lif_step"]

@@ -324,6 +324,9 @@ class MTC(NeuronLayer):
         Sequences ``[B, T, N]`` instead of ``[T, B, N]``.
     device, dtype
         Where and in which floating type the parameters are made.
+    backend, checkpoint
+        Implementation of the time loop and low-memory mode of fused
+        backends (see :class:`~mtcsnn.neurons.base.NeuronLayer`).
 
     Examples
     --------
@@ -359,6 +362,8 @@ class MTC(NeuronLayer):
         batch_first: bool = False,
         device: torch.device | str | None = None,
         dtype: torch.dtype | None = None,
+        backend: str = "auto",
+        checkpoint: int | None = None,
     ) -> None:
         if isinstance(params, str):
             params = MTCParams.preset(params)
@@ -392,6 +397,8 @@ class MTC(NeuronLayer):
             batch_first=batch_first,
             device=device,
             dtype=dtype,
+            backend=backend,
+            checkpoint=checkpoint,
         )
 
     def is_static(self, name: str) -> bool:
@@ -416,6 +423,7 @@ class MTC(NeuronLayer):
         return MTCState(u_m, u_f, u_x.clone(), u_x.clone())
 
     step = staticmethod(mtc_step)
+    kernel = "mtc"
 
 
 __all__ = [

@@ -1,0 +1,285 @@
+r"""Fused scans as :class:`torch.autograd.Function` s, for every neuron type.
+
+A fused scan runs the whole time loop of a neuron layer in one compiled
+kernel (forward), and its backward runs the hand-derived adjoint recurrence
+backwards in time in another, instead of recording one autograd node per
+operation and step. Each neuron type is described by a :class:`Kind`: how
+its parameters become a per-neuron coefficient matrix ``[K, N]`` (built in
+PyTorch, so that autograd carries the coefficient gradients on to the
+parameters and through their constraint parametrisations), how many state
+variables it has, and which scalars its kernels need.
+
+What is stored for the backward:
+
+* ``checkpoint = None``: the state after every step, ``[T, B, S, N]``
+  (the traces that :meth:`~mtcsnn.neurons.base.NeuronLayer.trace` returns
+  anyway), plus the input;
+* ``checkpoint = L``: only the state before every ``L``-th step,
+  ``[ceil(T / L), B, S, N]``; the backward recomputes each chunk of ``L``
+  steps from its checkpoint (one extra forward pass in all) before running
+  the adjoint over it. Memory for the states drops by a factor ``L``.
+
+The gradients returned are those of the plain path of
+:mod:`mtcsnn.neurons` (the same surrogate derivatives for LIF and SE-AdLIF),
+for the input current, the initial state and every coefficient; the fused
+backward itself is not differentiable again (no double backward).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import Tensor
+from torch.autograd.function import once_differentiable
+
+from mtcsnn.neurons.adlif import decay
+
+
+def _row(value: Any, like: Tensor) -> Tensor:
+    """A parameter (number or ``[N]`` tensor) as an ``[N]`` row like ``like``."""
+    if isinstance(value, Tensor):
+        return value.to(dtype=like.dtype, device=like.device).expand(like.shape[-1])
+    return torch.full(
+        (like.shape[-1],), float(value), dtype=like.dtype, device=like.device
+    )
+
+
+def _same(fields: tuple[Tensor, ...], p: Any) -> tuple[Tensor, ...]:
+    return tuple(fields)
+
+
+@dataclass(frozen=True)
+class Kind:
+    """How one neuron type maps onto its fused kernels.
+
+    Attributes
+    ----------
+    name
+        ``"mtc"``, ``"lif"`` or ``"adlif"``: the kernels' prefix.
+    coefficients
+        ``(p, like) -> [K, N]`` coefficient matrix, differentiable in ``p``.
+    scalars
+        ``p -> tuple`` of plain numbers passed to both kernels (in the arrays'
+        dtype), forward first, then those only the backward needs.
+    n_forward_scalars
+        How many of ``scalars`` the forward kernel takes.
+    pack
+        ``(state, p) -> tuple`` of the ``S`` state tensors the kernels keep,
+        in their order, from the layer's state tuple.
+    unpack
+        ``(fields, p) -> tuple`` of the layer's state fields (in the order of
+        its state tuple) from the kernels' ``S`` trace fields.
+    """
+
+    name: str
+    coefficients: Callable[[Any, Tensor], Tensor]
+    scalars: Callable[[Any], tuple[Any, ...]]
+    n_forward_scalars: int
+    pack: Callable[[tuple[Tensor, ...], Any], tuple[Tensor, ...]] = _same
+    unpack: Callable[[tuple[Tensor, ...], Any], tuple[Tensor, ...]] = _same
+
+
+def _mtc_coefficients(p: Any, like: Tensor) -> Tensor:
+    dt = p.dt
+    tau_f = 0.0 if p.fast_instantaneous else dt / p.tau_f
+    rows = (
+        dt / p.tau_m,
+        p.R,
+        p.u_rest,
+        dt / p.tau_s,
+        dt / p.tau_us,
+        tau_f,
+        p.alpha_f,
+        p.delta_f,
+        p.alpha_sp,
+        p.delta_sp,
+        p.alpha_sn,
+        p.delta_sn,
+        p.alpha_us,
+        p.delta_us,
+        p.u_th,
+        p.u_sat,
+    )
+    return torch.stack([_row(v, like) for v in rows])
+
+
+def _mtc_pack(state: tuple[Tensor, ...], p: Any) -> tuple[Tensor, ...]:
+    # The kernels keep (u_m, u_s, u_us[, u_f]): no u_f when it is u_m.
+    u_m, u_f, u_s, u_us = state
+    return (u_m, u_s, u_us) if p.fast_instantaneous else (u_m, u_s, u_us, u_f)
+
+
+def _mtc_unpack(fields: tuple[Tensor, ...], p: Any) -> tuple[Tensor, ...]:
+    u_m, u_s, u_us = fields[:3]
+    return (u_m, u_m if p.fast_instantaneous else fields[3], u_s, u_us)
+
+
+def _lif_coefficients(p: Any, like: Tensor) -> Tensor:
+    beta = p.beta.clamp(0, 1) if isinstance(p.beta, Tensor) else p.beta
+    return torch.stack([_row(beta, like), _row(p.threshold, like)])
+
+
+def _adlif_coefficients(p: Any, like: Tensor) -> Tensor:
+    rows = (decay(p.tau_u, p.dt), decay(p.tau_w, p.dt), p.a, p.b_w, p.threshold)
+    return torch.stack([_row(v, like) for v in rows])
+
+
+MTC_KIND = Kind(
+    "mtc",
+    _mtc_coefficients,
+    lambda p: (p.fast_instantaneous,),
+    1,
+    _mtc_pack,
+    _mtc_unpack,
+)
+LIF_KIND = Kind(
+    "lif",
+    _lif_coefficients,
+    # Surrogate (alpha / 2) / (1 + (pi / 2 alpha x)^2), constants as PyTorch
+    # rounds them for the plain path.
+    lambda p: (p.surrogate_alpha / 2, math.pi / 2 * p.surrogate_alpha),
+    0,
+)
+ADLIF_KIND = Kind(
+    "adlif",
+    _adlif_coefficients,
+    # q, then the SLAYER surrogate's alpha and scale c alpha / 2.
+    lambda p: (
+        p.q,
+        p.surrogate_alpha,
+        p.surrogate_c * p.surrogate_alpha / 2,
+    ),
+    1,
+)
+KINDS = {kind.name: kind for kind in (MTC_KIND, LIF_KIND, ADLIF_KIND)}
+"""The fused description of each neuron type, by name."""
+
+
+class FusedScan(torch.autograd.Function):
+    """Forward and adjoint scans of one neuron layer in a backend's kernels.
+
+    ``apply(kind, backend, stride, record, scalars, i_in, state0, coeffs)``
+    with ``i_in`` ``[T, B, N]``, ``state0`` ``[B, S, N]`` and ``coeffs``
+    ``[K, N]`` returns the output ``[T, B, N]`` and the state traces
+    ``[T, B, S, N]`` (empty unless recorded or stored for the backward, i.e.
+    unless ``record`` or ``stride = 0``).
+    """
+
+    @staticmethod
+    def forward(ctx, kind, backend, stride, record, scalars, i_in, state0, coeffs):
+        keep_traces = record or stride == 0
+        out, traces, ckpt = backend.forward(
+            kind, i_in, state0, coeffs, scalars, stride, keep_traces
+        )
+        ctx.kind = kind
+        ctx.backend = backend
+        ctx.stride = stride
+        ctx.scalars = scalars
+        ctx.set_materialize_grads(False)
+        ctx.save_for_backward(i_in, state0, coeffs, traces, ckpt)
+        return out, traces
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, g_out, g_traces):
+        i_in, state0, coeffs, traces, ckpt = ctx.saved_tensors
+        if g_out is None:
+            g_out = torch.zeros_like(i_in)
+        d_in, d_state0, d_c = ctx.backend.backward(
+            ctx.kind,
+            i_in,
+            state0,
+            coeffs,
+            ctx.scalars,
+            ctx.stride,
+            traces,
+            ckpt,
+            g_out.contiguous(),
+            None if g_traces is None else g_traces.contiguous(),
+        )
+        return None, None, None, None, None, d_in, d_state0, d_c.sum(0)
+
+
+def fused_scan(
+    kind: Kind,
+    backend: Any,
+    i_in: Tensor,
+    state: tuple[Tensor, ...],
+    p: Any,
+    *,
+    record: bool,
+    checkpoint: int | None = None,
+) -> tuple[Tensor, tuple[Tensor, ...]]:
+    """Run a layer's fused scan on a time-first input.
+
+    Parameters
+    ----------
+    kind
+        The neuron type (:data:`KINDS`).
+    backend
+        A backend object (see :mod:`mtcsnn.kernels`).
+    i_in
+        Input current ``[T, B, N]``.
+    state
+        The layer's initial state, a tuple of ``[B, N]`` tensors.
+    p
+        The layer's parameters (``layer.params()``).
+    record
+        Whether the state traces are wanted.
+    checkpoint
+        Chunk length ``L`` of the low-memory mode, or ``None`` to store every
+        state for the backward.
+
+    Returns
+    -------
+    out, fields
+        Output ``[T, B, N]`` and, if ``record``, the state traces (one
+        ``[T, B, N]`` tensor per field of the layer's state), else ``()``.
+    """
+    if checkpoint is not None and (
+        isinstance(checkpoint, bool)
+        or not isinstance(checkpoint, int)
+        or checkpoint < 1
+    ):
+        raise ValueError(
+            f"checkpoint = {checkpoint!r} is out of range: must be None or an int >= 1"
+        )
+    dtype = torch.promote_types(i_in.dtype, state[0].dtype)
+    for value in vars(p).values():
+        if isinstance(value, Tensor):
+            dtype = torch.promote_types(dtype, value.dtype)
+    i_in = i_in.to(dtype).contiguous()
+    packed = kind.pack(tuple(state), p)
+    state0 = torch.stack([s.to(dtype) for s in packed], dim=1).contiguous()
+    coeffs = kind.coefficients(p, i_in).contiguous()
+    stride = 0 if checkpoint is None else int(checkpoint)
+    # Nothing to store for a backward that cannot happen.
+    needs_grad = torch.is_grad_enabled() and any(
+        t.requires_grad for t in (i_in, state0, coeffs)
+    )
+    if needs_grad:
+        out, traces = FusedScan.apply(
+            kind, backend, stride, record, kind.scalars(p), i_in, state0, coeffs
+        )
+    else:
+        out, traces, _ = backend.forward(
+            kind, i_in, state0, coeffs, kind.scalars(p), 0, record
+        )
+    if not record:
+        return out, ()
+    return out, kind.unpack(tuple(traces.unbind(2)), p)
+
+
+__all__ = [
+    "ADLIF_KIND",
+    "KINDS",
+    "LIF_KIND",
+    "MTC_KIND",
+    "FusedScan",
+    "Kind",
+    "fused_scan",
+]
