@@ -9,6 +9,8 @@ parameter.
 
 from __future__ import annotations
 
+import importlib.util
+
 import pytest
 import torch
 
@@ -25,6 +27,15 @@ from mtcsnn.neurons import (
 
 F64 = torch.float64
 F32 = torch.float32
+
+HAS_TRITON = importlib.util.find_spec("triton") is not None
+BACKENDS = [
+    "cpu",
+    pytest.param(
+        "triton",
+        marks=pytest.mark.skipif(not HAS_TRITON, reason="triton is not installed"),
+    ),
+]
 
 
 def mtc_params(n: int, tau_f: float, dt: float) -> MTCParams:
@@ -132,39 +143,43 @@ def compare(kind, shape, dtype, backend, rtol, atol, **options):
     return trace
 
 
-SHAPES = [(1, 1, 1), (1, 4, 3), (23, 1, 5), (37, 3, 19), (64, 2, 33)]
+SHAPES = [(1, 1, 1), (1, 4, 3), (23, 1, 5), (37, 3, 19), (40, 7, 23)]
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("shape", SHAPES)
 @pytest.mark.parametrize("tau_f", [0.0, 1.5])
 @pytest.mark.parametrize("checkpoint", [None, 1, 5, 100])
-def test_mtc_cpu_equals_plain_float64(shape, tau_f, checkpoint):
+def test_mtc_equals_plain_float64(backend, shape, tau_f, checkpoint):
     trace = compare(
-        "mtc", shape, F64, "cpu", 1e-10, 1e-12, tau_f=tau_f, checkpoint=checkpoint
+        "mtc", shape, F64, backend, 1e-10, 1e-12, tau_f=tau_f, checkpoint=checkpoint
     )
     if shape[0] > 30:
         # The cases really cross the ramp and saturation of the output.
         assert ((trace.s > 0) & (trace.s < 1)).any() and (trace.s == 1).any()
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("kind", ["lif", "adlif"])
 @pytest.mark.parametrize("shape", SHAPES)
 @pytest.mark.parametrize("checkpoint", [None, 7])
-def test_baselines_cpu_equal_plain_float64(kind, shape, checkpoint):
-    trace = compare(kind, shape, F64, "cpu", 1e-10, 1e-12, checkpoint=checkpoint)
+def test_baselines_equal_plain_float64(backend, kind, shape, checkpoint):
+    trace = compare(kind, shape, F64, backend, 1e-10, 1e-12, checkpoint=checkpoint)
     if shape[0] > 30:
         assert 0 < trace.s.mean() < 1
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("tau_f", [0.0, 1.5])
-def test_mtc_cpu_float32_within_the_tanh_error(tau_f):
+def test_mtc_float32_within_the_tanh_error(backend, tau_f):
     # Over 20 steps the 4e-7 error of the rational tanh stays below 1e-4.
-    compare("mtc", (20, 3, 21), F32, "cpu", 1e-4, 1e-4, tau_f=tau_f)
+    compare("mtc", (20, 3, 21), F32, backend, 1e-4, 1e-4, tau_f=tau_f)
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("kind", ["lif", "adlif"])
-def test_baselines_cpu_float32(kind):
-    compare(kind, (40, 3, 21), F32, "cpu", 1e-5, 1e-5)
+def test_baselines_float32(backend, kind):
+    compare(kind, (40, 3, 21), F32, backend, 1e-5, 1e-5)
 
 
 def test_gradcheck_through_the_fused_mtc():
@@ -194,9 +209,10 @@ def test_rational_tanh_error_bound():
     torch.testing.assert_close(t[:3], torch.tanh(x[:3]), rtol=0, atol=4e-7)
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("kind", ["mtc", "lif", "adlif"])
-def test_nan_propagates_like_the_plain_path(kind):
-    layers = [build(kind, 4, F32, backend)[0] for backend in ("torch", "cpu")]
+def test_nan_propagates_like_the_plain_path(kind, backend):
+    layers = [build(kind, 4, F32, name)[0] for name in ("torch", backend)]
     i_in = torch.zeros(6, 2, 4)
     i_in[2, 1, 3] = float("nan")
     plain, fused = (layer.trace(i_in) for layer in layers)
@@ -230,6 +246,15 @@ def test_backend_choice():
         MTC(3, backend="fast")
     with pytest.raises(ValueError, match="checkpoint = 0"):
         LIF(3, checkpoint=0)
+
+
+@pytest.mark.skipif(not HAS_TRITON, reason="triton is not installed")
+def test_triton_needs_a_gpu_or_the_interpreter(monkeypatch):
+    x = torch.zeros(2, 1, 3)
+    assert resolve_backend("triton", x) == "triton"  # interpreted in the tests
+    monkeypatch.setenv("TRITON_INTERPRET", "0")
+    with pytest.raises(ValueError, match="CUDA tensors, or CPU tensors under"):
+        resolve_backend("triton", x)
 
 
 def test_environment_forces_the_plain_path(monkeypatch):

@@ -55,7 +55,6 @@ from __future__ import annotations
 import ctypes
 import hashlib
 import logging
-import math
 import os
 import platform
 import shutil
@@ -221,16 +220,19 @@ class CpuBackend:
         state0: Tensor,
         coeffs: Tensor,
         scalars: tuple[Any, ...],
-        stride: int,
-        keep_traces: bool,
-    ) -> tuple[Tensor, Tensor, Tensor]:
-        """Output ``[T, B, N]``, traces ``[T, B, S, N]`` and checkpoints."""
+        *,
+        out: Tensor | None = None,
+        traces: Tensor | None = None,
+    ) -> tuple[Tensor, Tensor | None, Tensor]:
+        """Run the forward scan; see :class:`mtcsnn.kernels.fused.FusedScan`.
+
+        Writes the output into ``out`` ``[T, B, N]`` and, if given, the state
+        traces into ``traces`` ``[T, B, S, N]`` (both made if ``None``, except
+        the traces); returns ``(out, traces, final state [B, S, N])``.
+        """
         n_steps, batch, n = i_in.shape
-        s = state0.shape[1]
-        out = torch.empty_like(i_in)
-        traces = i_in.new_empty((n_steps, batch, s, n) if keep_traces else (0,))
-        n_ckpt = math.ceil(n_steps / stride) if stride > 0 else 0
-        ckpt = i_in.new_empty((n_ckpt, batch, s, n) if stride > 0 else (0,))
+        out = torch.empty_like(i_in) if out is None else out
+        final = torch.empty_like(state0)
         self._call(
             kind,
             "forward",
@@ -242,13 +244,12 @@ class CpuBackend:
             ctypes.c_int64(n_steps),
             ctypes.c_int64(batch),
             ctypes.c_int64(n),
-            ctypes.c_int64(stride),
             _pointer(out),
-            _pointer(traces if keep_traces else None),
-            _pointer(ckpt if stride > 0 else None),
+            _pointer(traces),
+            _pointer(final),
             self._threads(batch),
         )
-        return out, traces, ckpt
+        return out, traces, final
 
     def backward(
         self,
@@ -257,18 +258,21 @@ class CpuBackend:
         state0: Tensor,
         coeffs: Tensor,
         scalars: tuple[Any, ...],
-        stride: int,
         traces: Tensor,
-        ckpt: Tensor,
         g_out: Tensor,
         g_traces: Tensor | None,
+        lam_end: Tensor | None,
+        *,
+        d_in: Tensor | None = None,
     ) -> tuple[Tensor, Tensor, Tensor]:
-        """Gradients for the input, the initial state and the coefficients.
+        """Run the adjoint scan; see :class:`mtcsnn.kernels.fused.FusedScan`.
 
-        The coefficient gradient is per batch row, ``[B, K, N]``.
+        Returns the input gradient (written into ``d_in`` if given), the
+        gradient with respect to ``state0`` and the coefficient gradients per
+        batch row ``[B, K, N]``.
         """
         n_steps, batch, n = i_in.shape
-        d_in = torch.empty_like(i_in)
+        d_in = torch.empty_like(i_in) if d_in is None else d_in
         d_state0 = torch.empty_like(state0)
         d_c = coeffs.new_empty((batch, *coeffs.shape))
         self._call(
@@ -282,11 +286,10 @@ class CpuBackend:
             ctypes.c_int64(n_steps),
             ctypes.c_int64(batch),
             ctypes.c_int64(n),
-            ctypes.c_int64(stride),
-            _pointer(traces if stride == 0 else None),
-            _pointer(ckpt if stride > 0 else None),
+            _pointer(traces),
             _pointer(g_out),
             _pointer(g_traces),
+            _pointer(lam_end),
             _pointer(d_in),
             _pointer(d_state0),
             _pointer(d_c),

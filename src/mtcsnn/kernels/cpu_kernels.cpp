@@ -12,7 +12,6 @@
 //   sequences      [T, B, N]     input current, output, their gradients
 //   states         [B, S, N]     S state variables per neuron
 //   state traces   [T, B, S, N]  the state after each step
-//   checkpoints    [C, B, S, N]  the state before steps 0, L, 2L, ...
 //   coefficients   [K, N]        per-neuron constants
 //   coeff. grads   [B, K, N]     per batch row (the caller sums over B)
 // A null pointer stands for "not recorded" / "no gradient".
@@ -144,22 +143,22 @@ void mtc_row(const F* __restrict i_row, F* __restrict x, const F* __restrict c,
 }
 
 // The time loop is outside the loop over a thread's rows, so that every step
-// reads and writes one contiguous block of each sequence.
+// reads and writes one contiguous block of each sequence. `final` receives
+// the state after the last step.
 template <typename F, bool INST>
 void mtc_forward(const F* i_in, const F* state0, const F* c, i64 T, i64 B,
-                 i64 n, i64 stride, F* out, F* traces, F* ckpt, int threads) {
+                 i64 n, F* out, F* traces, F* final, int threads) {
   constexpr i64 S = mtc_states<INST>();
   parallel_rows(B, threads, [=](i64 b0, i64 b1) {
     const i64 block = (b1 - b0) * S * n;
     std::vector<F> x(state0 + b0 * S * n, state0 + b1 * S * n);
     for (i64 t = 0; t < T; ++t) {
-      if (stride > 0 && t % stride == 0)
-        copy(ckpt + ((t / stride) * B + b0) * S * n, x.data(), block);
       for (i64 b = b0; b < b1; ++b)
         mtc_row<F, INST>(i_in + (t * B + b) * n, x.data() + (b - b0) * S * n, c,
                          n, out + (t * B + b) * n);
       if (traces) copy(traces + (t * B + b0) * S * n, x.data(), block);
     }
+    copy(final + b0 * S * n, x.data(), block);
   });
 }
 
@@ -241,52 +240,30 @@ void mtc_adjoint_row(const F* __restrict i_row, const F* __restrict x,
   }
 }
 
+// The adjoint scan, from lam_end (the gradient with respect to the state
+// after the last step; null for zero) back to d_state0.
 template <typename F, bool INST>
 void mtc_backward(const F* i_in, const F* state0, const F* c, i64 T, i64 B,
-                  i64 n, i64 stride, const F* traces, const F* ckpt,
-                  const F* g_out, const F* g_traces, F* d_in, F* d_state0,
-                  F* d_c, int threads) {
+                  i64 n, const F* traces, const F* g_out, const F* g_traces,
+                  const F* lam_end, F* d_in, F* d_state0, F* d_c, int threads) {
   constexpr i64 S = mtc_states<INST>();
-  const i64 length = stride > 0 ? stride : T;
-  const i64 n_chunks = (T + length - 1) / length;
   parallel_rows(B, threads, [=](i64 b0, i64 b1) {
     const i64 rows = b1 - b0, block = rows * S * n;
     std::vector<F> lam(block, F(0)), acc(rows * MTC_K * n, F(0));
-    std::vector<F> zeros(S * n, F(0)), scratch(n);
-    // States before steps t0 .. t1 of a chunk, [L + 1, rows, S, N].
-    std::vector<F> buf(stride > 0 ? (length + 1) * block : 0);
-    for (i64 chunk = n_chunks - 1; chunk >= 0; --chunk) {
-      const i64 t0 = chunk * length;
-      const i64 t1 = std::min(T, t0 + length);
-      if (stride > 0) {
-        copy(buf.data(), ckpt + (chunk * B + b0) * S * n, block);
-        for (i64 t = t0; t < t1; ++t) {
-          F* next = buf.data() + (t - t0 + 1) * block;
-          copy(next, next - block, block);
-          for (i64 b = b0; b < b1; ++b)
-            mtc_row<F, INST>(i_in + (t * B + b) * n, next + (b - b0) * S * n, c,
-                             n, scratch.data());
-        }
-      }
-      for (i64 t = t1 - 1; t >= t0; --t) {
-        const F* before;
-        const F* after;
-        if (stride > 0) {
-          before = buf.data() + (t - t0) * block;
-          after = before + block;
-        } else {
-          before = t == 0 ? state0 + b0 * S * n : traces + ((t - 1) * B + b0) * S * n;
-          after = traces + (t * B + b0) * S * n;
-        }
-        for (i64 b = b0; b < b1; ++b) {
-          const i64 r = b - b0;
-          const F* g_tr = g_traces ? g_traces + (t * B + b) * S * n : zeros.data();
-          mtc_adjoint_row<F, INST>(i_in + (t * B + b) * n, before + r * S * n,
-                                   after + r * S * n, c, g_out + (t * B + b) * n,
-                                   g_tr, lam.data() + r * S * n,
-                                   acc.data() + r * MTC_K * n,
-                                   d_in + (t * B + b) * n, n);
-        }
+    std::vector<F> zeros(S * n, F(0));
+    if (lam_end) copy(lam.data(), lam_end + b0 * S * n, block);
+    for (i64 t = T - 1; t >= 0; --t) {
+      const F* before =
+          t == 0 ? state0 + b0 * S * n : traces + ((t - 1) * B + b0) * S * n;
+      const F* after = traces + (t * B + b0) * S * n;
+      for (i64 b = b0; b < b1; ++b) {
+        const i64 r = b - b0;
+        const F* g_tr = g_traces ? g_traces + (t * B + b) * S * n : zeros.data();
+        mtc_adjoint_row<F, INST>(i_in + (t * B + b) * n, before + r * S * n,
+                                 after + r * S * n, c, g_out + (t * B + b) * n,
+                                 g_tr, lam.data() + r * S * n,
+                                 acc.data() + r * MTC_K * n,
+                                 d_in + (t * B + b) * n, n);
       }
     }
     copy(d_state0 + b0 * S * n, lam.data(), block);
@@ -316,18 +293,17 @@ void lif_row(const F* __restrict i_row, F* __restrict u, const F* __restrict c,
 
 template <typename F>
 void lif_forward(const F* i_in, const F* state0, const F* c, i64 T, i64 B,
-                 i64 n, i64 stride, F* out, F* traces, F* ckpt, int threads) {
+                 i64 n, F* out, F* traces, F* final, int threads) {
   parallel_rows(B, threads, [=](i64 b0, i64 b1) {
     const i64 block = (b1 - b0) * n;
     std::vector<F> u(state0 + b0 * n, state0 + b1 * n);
     for (i64 t = 0; t < T; ++t) {
-      if (stride > 0 && t % stride == 0)
-        copy(ckpt + ((t / stride) * B + b0) * n, u.data(), block);
       for (i64 b = b0; b < b1; ++b)
         lif_row<F>(i_in + (t * B + b) * n, u.data() + (b - b0) * n, c, n,
                    out + (t * B + b) * n);
       if (traces) copy(traces + (t * B + b0) * n, u.data(), block);
     }
+    copy(final + b0 * n, u.data(), block);
   });
 }
 
@@ -356,47 +332,24 @@ void lif_adjoint_row(const F* __restrict u_prev, const F* __restrict u_now,
 
 template <typename F>
 void lif_backward(const F* i_in, const F* state0, const F* c, F half_alpha,
-                  F half_pi_alpha, i64 T, i64 B, i64 n, i64 stride,
-                  const F* traces, const F* ckpt, const F* g_out,
-                  const F* g_traces, F* d_in, F* d_state0, F* d_c, int threads) {
-  const i64 length = stride > 0 ? stride : T;
-  const i64 n_chunks = (T + length - 1) / length;
+                  F half_pi_alpha, i64 T, i64 B, i64 n, const F* traces,
+                  const F* g_out, const F* g_traces, const F* lam_end, F* d_in,
+                  F* d_state0, F* d_c, int threads) {
   parallel_rows(B, threads, [=](i64 b0, i64 b1) {
     const i64 rows = b1 - b0, block = rows * n;
     std::vector<F> lam(block, F(0)), acc(rows * LIF_K * n, F(0));
-    std::vector<F> zeros(n, F(0)), scratch(n);
-    std::vector<F> buf(stride > 0 ? (length + 1) * block : 0);
-    for (i64 chunk = n_chunks - 1; chunk >= 0; --chunk) {
-      const i64 t0 = chunk * length;
-      const i64 t1 = std::min(T, t0 + length);
-      if (stride > 0) {
-        copy(buf.data(), ckpt + (chunk * B + b0) * n, block);
-        for (i64 t = t0; t < t1; ++t) {
-          F* next = buf.data() + (t - t0 + 1) * block;
-          copy(next, next - block, block);
-          for (i64 b = b0; b < b1; ++b)
-            lif_row<F>(i_in + (t * B + b) * n, next + (b - b0) * n, c, n,
-                       scratch.data());
-        }
-      }
-      for (i64 t = t1 - 1; t >= t0; --t) {
-        const F* before;
-        const F* after;
-        if (stride > 0) {
-          before = buf.data() + (t - t0) * block;
-          after = before + block;
-        } else {
-          before = t == 0 ? state0 + b0 * n : traces + ((t - 1) * B + b0) * n;
-          after = traces + (t * B + b0) * n;
-        }
-        for (i64 b = b0; b < b1; ++b) {
-          const i64 r = b - b0;
-          const F* g_tr = g_traces ? g_traces + (t * B + b) * n : zeros.data();
-          lif_adjoint_row<F>(before + r * n, after + r * n, c, half_alpha,
-                             half_pi_alpha, g_out + (t * B + b) * n, g_tr,
-                             lam.data() + r * n, acc.data() + r * LIF_K * n,
-                             d_in + (t * B + b) * n, n);
-        }
+    std::vector<F> zeros(n, F(0));
+    if (lam_end) copy(lam.data(), lam_end + b0 * n, block);
+    for (i64 t = T - 1; t >= 0; --t) {
+      const F* before = t == 0 ? state0 + b0 * n : traces + ((t - 1) * B + b0) * n;
+      const F* after = traces + (t * B + b0) * n;
+      for (i64 b = b0; b < b1; ++b) {
+        const i64 r = b - b0;
+        const F* g_tr = g_traces ? g_traces + (t * B + b) * n : zeros.data();
+        lif_adjoint_row<F>(before + r * n, after + r * n, c, half_alpha,
+                           half_pi_alpha, g_out + (t * B + b) * n, g_tr,
+                           lam.data() + r * n, acc.data() + r * LIF_K * n,
+                           d_in + (t * B + b) * n, n);
       }
     }
     copy(d_state0 + b0 * n, lam.data(), block);
@@ -431,19 +384,17 @@ void adlif_row(const F* __restrict i_row, F* __restrict x, const F* __restrict c
 
 template <typename F>
 void adlif_forward(const F* i_in, const F* state0, const F* c, F q, i64 T,
-                   i64 B, i64 n, i64 stride, F* out, F* traces, F* ckpt,
-                   int threads) {
+                   i64 B, i64 n, F* out, F* traces, F* final, int threads) {
   parallel_rows(B, threads, [=](i64 b0, i64 b1) {
     const i64 block = (b1 - b0) * 2 * n;
     std::vector<F> x(state0 + b0 * 2 * n, state0 + b1 * 2 * n);
     for (i64 t = 0; t < T; ++t) {
-      if (stride > 0 && t % stride == 0)
-        copy(ckpt + ((t / stride) * B + b0) * 2 * n, x.data(), block);
       for (i64 b = b0; b < b1; ++b)
         adlif_row<F>(i_in + (t * B + b) * n, x.data() + (b - b0) * 2 * n, c, q,
                      n, out + (t * B + b) * n);
       if (traces) copy(traces + (t * B + b0) * 2 * n, x.data(), block);
     }
+    copy(final + b0 * 2 * n, x.data(), block);
   });
 }
 
@@ -486,49 +437,26 @@ void adlif_adjoint_row(const F* __restrict i_row, const F* __restrict before,
 
 template <typename F>
 void adlif_backward(const F* i_in, const F* state0, const F* c, F q, F alpha,
-                    F scale, i64 T, i64 B, i64 n, i64 stride, const F* traces,
-                    const F* ckpt, const F* g_out, const F* g_traces, F* d_in,
-                    F* d_state0, F* d_c, int threads) {
-  const i64 length = stride > 0 ? stride : T;
-  const i64 n_chunks = (T + length - 1) / length;
+                    F scale, i64 T, i64 B, i64 n, const F* traces,
+                    const F* g_out, const F* g_traces, const F* lam_end,
+                    F* d_in, F* d_state0, F* d_c, int threads) {
   parallel_rows(B, threads, [=](i64 b0, i64 b1) {
     const i64 rows = b1 - b0, block = rows * 2 * n;
     std::vector<F> lam(block, F(0)), acc(rows * ADLIF_K * n, F(0));
-    std::vector<F> zeros(2 * n, F(0)), scratch(n);
-    std::vector<F> buf(stride > 0 ? (length + 1) * block : 0);
-    for (i64 chunk = n_chunks - 1; chunk >= 0; --chunk) {
-      const i64 t0 = chunk * length;
-      const i64 t1 = std::min(T, t0 + length);
-      if (stride > 0) {
-        copy(buf.data(), ckpt + (chunk * B + b0) * 2 * n, block);
-        for (i64 t = t0; t < t1; ++t) {
-          F* next = buf.data() + (t - t0 + 1) * block;
-          copy(next, next - block, block);
-          for (i64 b = b0; b < b1; ++b)
-            adlif_row<F>(i_in + (t * B + b) * n, next + (b - b0) * 2 * n, c, q,
-                         n, scratch.data());
-        }
-      }
-      for (i64 t = t1 - 1; t >= t0; --t) {
-        const F* before;
-        const F* after;
-        if (stride > 0) {
-          before = buf.data() + (t - t0) * block;
-          after = before + block;
-        } else {
-          before = t == 0 ? state0 + b0 * 2 * n : traces + ((t - 1) * B + b0) * 2 * n;
-          after = traces + (t * B + b0) * 2 * n;
-        }
-        for (i64 b = b0; b < b1; ++b) {
-          const i64 r = b - b0;
-          const F* g_tr = g_traces ? g_traces + (t * B + b) * 2 * n : zeros.data();
-          adlif_adjoint_row<F>(i_in + (t * B + b) * n, before + r * 2 * n,
-                               after + r * 2 * n, c, q, alpha, scale,
-                               g_out + (t * B + b) * n, g_tr,
-                               lam.data() + r * 2 * n,
-                               acc.data() + r * ADLIF_K * n,
-                               d_in + (t * B + b) * n, n);
-        }
+    std::vector<F> zeros(2 * n, F(0));
+    if (lam_end) copy(lam.data(), lam_end + b0 * 2 * n, block);
+    for (i64 t = T - 1; t >= 0; --t) {
+      const F* before =
+          t == 0 ? state0 + b0 * 2 * n : traces + ((t - 1) * B + b0) * 2 * n;
+      const F* after = traces + (t * B + b0) * 2 * n;
+      for (i64 b = b0; b < b1; ++b) {
+        const i64 r = b - b0;
+        const F* g_tr = g_traces ? g_traces + (t * B + b) * 2 * n : zeros.data();
+        adlif_adjoint_row<F>(i_in + (t * B + b) * n, before + r * 2 * n,
+                             after + r * 2 * n, c, q, alpha, scale,
+                             g_out + (t * B + b) * n, g_tr, lam.data() + r * 2 * n,
+                             acc.data() + r * ADLIF_K * n, d_in + (t * B + b) * n,
+                             n);
       }
     }
     copy(d_state0 + b0 * 2 * n, lam.data(), block);
@@ -542,58 +470,57 @@ void adlif_backward(const F* i_in, const F* state0, const F* c, F q, F alpha,
 // C entry points, one per kernel and floating type (suffix f32 / f64).
 // ---------------------------------------------------------------------------
 
-#define MTCSNN_ENTRY_POINTS(F, SUFFIX)                                          \
-  extern "C" void mtcsnn_mtc_forward_##SUFFIX(                                  \
-      const F* i_in, const F* state0, const F* c, int instantaneous, i64 T,     \
-      i64 B, i64 n, i64 stride, F* out, F* traces, F* ckpt, int threads) {      \
-    if (instantaneous)                                                          \
-      mtc_forward<F, true>(i_in, state0, c, T, B, n, stride, out, traces,       \
-                           ckpt, threads);                                      \
-    else                                                                        \
-      mtc_forward<F, false>(i_in, state0, c, T, B, n, stride, out, traces,      \
-                            ckpt, threads);                                     \
-  }                                                                             \
-  extern "C" void mtcsnn_mtc_backward_##SUFFIX(                                 \
-      const F* i_in, const F* state0, const F* c, int instantaneous, i64 T,     \
-      i64 B, i64 n, i64 stride, const F* traces, const F* ckpt,                 \
-      const F* g_out, const F* g_traces, F* d_in, F* d_state0, F* d_c,          \
-      int threads) {                                                            \
-    if (instantaneous)                                                          \
-      mtc_backward<F, true>(i_in, state0, c, T, B, n, stride, traces, ckpt,     \
-                            g_out, g_traces, d_in, d_state0, d_c, threads);     \
-    else                                                                        \
-      mtc_backward<F, false>(i_in, state0, c, T, B, n, stride, traces, ckpt,    \
-                             g_out, g_traces, d_in, d_state0, d_c, threads);    \
-  }                                                                             \
-  extern "C" void mtcsnn_lif_forward_##SUFFIX(                                  \
-      const F* i_in, const F* state0, const F* c, i64 T, i64 B, i64 n,          \
-      i64 stride, F* out, F* traces, F* ckpt, int threads) {                    \
-    lif_forward<F>(i_in, state0, c, T, B, n, stride, out, traces, ckpt,         \
-                   threads);                                                    \
-  }                                                                             \
-  extern "C" void mtcsnn_lif_backward_##SUFFIX(                                 \
-      const F* i_in, const F* state0, const F* c, F half_alpha,                 \
-      F half_pi_alpha, i64 T, i64 B, i64 n, i64 stride, const F* traces,        \
-      const F* ckpt, const F* g_out, const F* g_traces, F* d_in, F* d_state0,   \
-      F* d_c, int threads) {                                                    \
-    lif_backward<F>(i_in, state0, c, half_alpha, half_pi_alpha, T, B, n,        \
-                    stride, traces, ckpt, g_out, g_traces, d_in, d_state0, d_c, \
-                    threads);                                                   \
-  }                                                                             \
-  extern "C" void mtcsnn_adlif_forward_##SUFFIX(                                \
-      const F* i_in, const F* state0, const F* c, F q, i64 T, i64 B, i64 n,     \
-      i64 stride, F* out, F* traces, F* ckpt, int threads) {                    \
-    adlif_forward<F>(i_in, state0, c, q, T, B, n, stride, out, traces, ckpt,    \
-                     threads);                                                  \
-  }                                                                             \
-  extern "C" void mtcsnn_adlif_backward_##SUFFIX(                               \
-      const F* i_in, const F* state0, const F* c, F q, F alpha, F scale, i64 T, \
-      i64 B, i64 n, i64 stride, const F* traces, const F* ckpt,                 \
-      const F* g_out, const F* g_traces, F* d_in, F* d_state0, F* d_c,          \
-      int threads) {                                                            \
-    adlif_backward<F>(i_in, state0, c, q, alpha, scale, T, B, n, stride,        \
-                      traces, ckpt, g_out, g_traces, d_in, d_state0, d_c,       \
-                      threads);                                                 \
+#define MTCSNN_ENTRY_POINTS(F, SUFFIX)                                        \
+  extern "C" void mtcsnn_mtc_forward_##SUFFIX(                                \
+      const F* i_in, const F* state0, const F* c, int instantaneous, i64 T,   \
+      i64 B, i64 n, F* out, F* traces, F* final, int threads) {               \
+    if (instantaneous)                                                        \
+      mtc_forward<F, true>(i_in, state0, c, T, B, n, out, traces, final,      \
+                           threads);                                          \
+    else                                                                      \
+      mtc_forward<F, false>(i_in, state0, c, T, B, n, out, traces, final,     \
+                            threads);                                         \
+  }                                                                           \
+  extern "C" void mtcsnn_mtc_backward_##SUFFIX(                               \
+      const F* i_in, const F* state0, const F* c, int instantaneous, i64 T,   \
+      i64 B, i64 n, const F* traces, const F* g_out, const F* g_traces,       \
+      const F* lam_end, F* d_in, F* d_state0, F* d_c, int threads) {          \
+    if (instantaneous)                                                        \
+      mtc_backward<F, true>(i_in, state0, c, T, B, n, traces, g_out,          \
+                            g_traces, lam_end, d_in, d_state0, d_c, threads); \
+    else                                                                      \
+      mtc_backward<F, false>(i_in, state0, c, T, B, n, traces, g_out,         \
+                             g_traces, lam_end, d_in, d_state0, d_c,          \
+                             threads);                                        \
+  }                                                                           \
+  extern "C" void mtcsnn_lif_forward_##SUFFIX(                                \
+      const F* i_in, const F* state0, const F* c, i64 T, i64 B, i64 n,        \
+      F* out, F* traces, F* final, int threads) {                             \
+    lif_forward<F>(i_in, state0, c, T, B, n, out, traces, final, threads);    \
+  }                                                                           \
+  extern "C" void mtcsnn_lif_backward_##SUFFIX(                               \
+      const F* i_in, const F* state0, const F* c, F half_alpha,               \
+      F half_pi_alpha, i64 T, i64 B, i64 n, const F* traces, const F* g_out,  \
+      const F* g_traces, const F* lam_end, F* d_in, F* d_state0, F* d_c,      \
+      int threads) {                                                          \
+    lif_backward<F>(i_in, state0, c, half_alpha, half_pi_alpha, T, B, n,      \
+                    traces, g_out, g_traces, lam_end, d_in, d_state0, d_c,    \
+                    threads);                                                 \
+  }                                                                           \
+  extern "C" void mtcsnn_adlif_forward_##SUFFIX(                              \
+      const F* i_in, const F* state0, const F* c, F q, i64 T, i64 B, i64 n,   \
+      F* out, F* traces, F* final, int threads) {                             \
+    adlif_forward<F>(i_in, state0, c, q, T, B, n, out, traces, final,         \
+                     threads);                                                \
+  }                                                                           \
+  extern "C" void mtcsnn_adlif_backward_##SUFFIX(                             \
+      const F* i_in, const F* state0, const F* c, F q, F alpha, F scale,      \
+      i64 T, i64 B, i64 n, const F* traces, const F* g_out,                   \
+      const F* g_traces, const F* lam_end, F* d_in, F* d_state0, F* d_c,      \
+      int threads) {                                                          \
+    adlif_backward<F>(i_in, state0, c, q, alpha, scale, T, B, n, traces,      \
+                      g_out, g_traces, lam_end, d_in, d_state0, d_c,          \
+                      threads);                                               \
   }
 
 MTCSNN_ENTRY_POINTS(float, f32)

@@ -16,8 +16,12 @@ What is stored for the backward:
   anyway), plus the input;
 * ``checkpoint = L``: only the state before every ``L``-th step,
   ``[ceil(T / L), B, S, N]``; the backward recomputes each chunk of ``L``
-  steps from its checkpoint (one extra forward pass in all) before running
-  the adjoint over it. Memory for the states drops by a factor ``L``.
+  steps from its checkpoint (one extra forward pass in all) into a buffer
+  of ``L`` steps before running the adjoint over it. Memory for the states
+  drops from ``T`` to about ``T / L + L`` steps' worth; ``L`` near
+  ``sqrt(T)`` minimises it, and chunks of a few hundred steps keep the
+  per-chunk overhead small. When the traces are recorded they are kept
+  anyway, and ``checkpoint`` changes nothing.
 
 The gradients returned are those of the plain path of
 :mod:`mtcsnn.neurons` (the same surrogate derivatives for LIF and SE-AdLIF),
@@ -162,46 +166,82 @@ KINDS = {kind.name: kind for kind in (MTC_KIND, LIF_KIND, ADLIF_KIND)}
 class FusedScan(torch.autograd.Function):
     """Forward and adjoint scans of one neuron layer in a backend's kernels.
 
-    ``apply(kind, backend, stride, record, scalars, i_in, state0, coeffs)``
-    with ``i_in`` ``[T, B, N]``, ``state0`` ``[B, S, N]`` and ``coeffs``
-    ``[K, N]`` returns the output ``[T, B, N]`` and the state traces
-    ``[T, B, S, N]`` (empty unless recorded or stored for the backward, i.e.
-    unless ``record`` or ``stride = 0``).
+    ``apply(kind, backend, checkpoint, record, scalars, i_in, state0,
+    coeffs)`` with ``i_in`` ``[T, B, N]``, ``state0`` ``[B, S, N]`` and
+    ``coeffs`` ``[K, N]`` returns the output ``[T, B, N]`` and the state
+    traces ``[T, B, S, N]`` (an empty tensor unless ``record``).
+
+    With ``checkpoint = L`` and no recorded traces, the forward runs in chunks
+    of ``L`` steps and keeps only the state before each chunk; the backward
+    recomputes each chunk's traces from it, last chunk first, and runs the
+    adjoint over the chunk, starting from the adjoint that the later chunks
+    handed back.
     """
 
     @staticmethod
-    def forward(ctx, kind, backend, stride, record, scalars, i_in, state0, coeffs):
-        keep_traces = record or stride == 0
-        out, traces, ckpt = backend.forward(
-            kind, i_in, state0, coeffs, scalars, stride, keep_traces
-        )
-        ctx.kind = kind
-        ctx.backend = backend
-        ctx.stride = stride
-        ctx.scalars = scalars
+    def forward(ctx, kind, backend, checkpoint, record, scalars, i_in, state0, coeffs):
+        n_steps, batch, n = i_in.shape
+        ctx.kind, ctx.backend, ctx.scalars = kind, backend, scalars
         ctx.set_materialize_grads(False)
-        ctx.save_for_backward(i_in, state0, coeffs, traces, ckpt)
-        return out, traces
+        if record or checkpoint is None:
+            traces = i_in.new_empty((n_steps, batch, state0.shape[1], n))
+            out, _, _ = backend.forward(
+                kind, i_in, state0, coeffs, scalars, traces=traces
+            )
+            ctx.chunk = None
+            ctx.save_for_backward(i_in, state0, coeffs, traces)
+            return out, traces if record else i_in.new_empty(0)
+        out = torch.empty_like(i_in)
+        starts = []
+        state = state0
+        for t0 in range(0, n_steps, checkpoint):
+            t1 = min(n_steps, t0 + checkpoint)
+            starts.append(state)
+            _, _, state = backend.forward(
+                kind, i_in[t0:t1], state, coeffs, scalars, out=out[t0:t1]
+            )
+        ctx.chunk = checkpoint
+        ctx.save_for_backward(i_in, state0, coeffs, torch.stack(starts))
+        return out, i_in.new_empty(0)
 
     @staticmethod
     @once_differentiable
     def backward(ctx, g_out, g_traces):
-        i_in, state0, coeffs, traces, ckpt = ctx.saved_tensors
-        if g_out is None:
-            g_out = torch.zeros_like(i_in)
-        d_in, d_state0, d_c = ctx.backend.backward(
-            ctx.kind,
-            i_in,
-            state0,
-            coeffs,
-            ctx.scalars,
-            ctx.stride,
-            traces,
-            ckpt,
-            g_out.contiguous(),
-            None if g_traces is None else g_traces.contiguous(),
-        )
-        return None, None, None, None, None, d_in, d_state0, d_c.sum(0)
+        i_in, state0, coeffs, stored = ctx.saved_tensors
+        kind, backend, scalars = ctx.kind, ctx.backend, ctx.scalars
+        g_out = torch.zeros_like(i_in) if g_out is None else g_out.contiguous()
+        if g_traces is not None:
+            g_traces = g_traces.contiguous()
+        if ctx.chunk is None:
+            d_in, d_state0, d_c = backend.backward(
+                kind, i_in, state0, coeffs, scalars, stored, g_out, g_traces, None
+            )
+            d_c = d_c.sum(0)
+        else:
+            n_steps, batch, n = i_in.shape
+            d_in = torch.empty_like(i_in)
+            buffer = i_in.new_empty((ctx.chunk, batch, state0.shape[1], n))
+            d_state0, d_c = None, torch.zeros_like(coeffs)
+            for k in range(len(stored) - 1, -1, -1):
+                t0, t1 = k * ctx.chunk, min(n_steps, (k + 1) * ctx.chunk)
+                traces = buffer[: t1 - t0]
+                backend.forward(
+                    kind, i_in[t0:t1], stored[k], coeffs, scalars, traces=traces
+                )
+                _, d_state0, d_chunk = backend.backward(
+                    kind,
+                    i_in[t0:t1],
+                    stored[k],
+                    coeffs,
+                    scalars,
+                    traces,
+                    g_out[t0:t1],
+                    None if g_traces is None else g_traces[t0:t1],
+                    d_state0,
+                    d_in=d_in[t0:t1],
+                )
+                d_c += d_chunk.sum(0)
+        return None, None, None, None, None, d_in, d_state0, d_c
 
 
 def fused_scan(
@@ -256,18 +296,21 @@ def fused_scan(
     packed = kind.pack(tuple(state), p)
     state0 = torch.stack([s.to(dtype) for s in packed], dim=1).contiguous()
     coeffs = kind.coefficients(p, i_in).contiguous()
-    stride = 0 if checkpoint is None else int(checkpoint)
     # Nothing to store for a backward that cannot happen.
     needs_grad = torch.is_grad_enabled() and any(
         t.requires_grad for t in (i_in, state0, coeffs)
     )
     if needs_grad:
         out, traces = FusedScan.apply(
-            kind, backend, stride, record, kind.scalars(p), i_in, state0, coeffs
+            kind, backend, checkpoint, record, kind.scalars(p), i_in, state0, coeffs
         )
     else:
-        out, traces, _ = backend.forward(
-            kind, i_in, state0, coeffs, kind.scalars(p), 0, record
+        n_steps, batch, n = i_in.shape
+        traces = (
+            i_in.new_empty((n_steps, batch, state0.shape[1], n)) if record else None
+        )
+        out, _, _ = backend.forward(
+            kind, i_in, state0, coeffs, kind.scalars(p), traces=traces
         )
     if not record:
         return out, ()
