@@ -36,6 +36,17 @@ def positive_float(text: str) -> float:
     return value
 
 
+def positive_int(text: str) -> int:
+    """An argparse type: an int >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {text!r}")
+    return value
+
+
 def assignment(text: str) -> tuple[str, float]:
     """An argparse type: ``NAME=VALUE`` with a finite float value."""
     name, sep, value = text.partition("=")
@@ -104,6 +115,7 @@ __all__ = [
     "finite_float",
     "grid",
     "positive_float",
+    "positive_int",
     "preset_params",
     "write_csv",
     "write_json",

@@ -9,18 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
-from mtcsnn.cli.common import positive_float
+from mtcsnn.cli.common import positive_float, positive_int
 from mtcsnn.data.mackey_glass import MackeyGlass, mackey_glass_cached
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {text!r}")
-    return value
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -50,7 +40,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         default=10.0,
         help="the exponent n of the equation",
     )
-    mg.add_argument("--n", type=_positive_int, required=True, help="number of samples")
+    mg.add_argument("--n", type=positive_int, required=True, help="number of samples")
     mg.add_argument("--out", type=Path, required=True, help="output .npy file")
     mg.set_defaults(run=run)
 

@@ -181,6 +181,45 @@ def build(compiler: str | None = None) -> Path:
     return target
 
 
+_HUGE_PAGE = 2 << 20
+_MADV_HUGEPAGE = 14
+
+
+def _madvise():
+    if platform.system() != "Linux":
+        return None
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        function = libc.madvise
+    except (OSError, AttributeError):
+        return None
+    function.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+    function.restype = ctypes.c_int
+    return function
+
+
+_MADVISE = _madvise()
+
+
+def empty(shape: tuple[int, ...], like: Tensor) -> Tensor:
+    """An uninitialised CPU tensor, backed by huge pages where possible.
+
+    A fresh buffer of hundreds of megabytes costs more in page faults than
+    the kernels spend computing into it; on Linux its 2 MiB-aligned interior
+    is advised as transparent huge pages (``madvise(MADV_HUGEPAGE)``), which
+    cuts the faults 512-fold where the system allows it. Elsewhere, or if the
+    advice is refused, it is a plain :func:`torch.empty`.
+    """
+    tensor = like.new_empty(shape)
+    size = tensor.numel() * tensor.element_size()
+    if _MADVISE is not None and size >= 2 * _HUGE_PAGE:
+        start = -(-tensor.data_ptr() // _HUGE_PAGE) * _HUGE_PAGE
+        end = (tensor.data_ptr() + size) // _HUGE_PAGE * _HUGE_PAGE
+        if end > start:
+            _MADVISE(start, end - start, _MADV_HUGEPAGE)
+    return tensor
+
+
 def _pointer(t: Tensor | None) -> ctypes.c_void_p:
     return ctypes.c_void_p(None if t is None else t.data_ptr())
 
@@ -189,6 +228,7 @@ class CpuBackend:
     """Runs the C++ kernels on contiguous float32 / float64 CPU tensors."""
 
     name = "cpu"
+    empty = staticmethod(empty)
 
     def __init__(self) -> None:
         self.library = ctypes.CDLL(str(build()))
@@ -231,7 +271,7 @@ class CpuBackend:
         the traces); returns ``(out, traces, final state [B, S, N])``.
         """
         n_steps, batch, n = i_in.shape
-        out = torch.empty_like(i_in) if out is None else out
+        out = empty(i_in.shape, i_in) if out is None else out
         final = torch.empty_like(state0)
         self._call(
             kind,
@@ -272,7 +312,7 @@ class CpuBackend:
         batch row ``[B, K, N]``.
         """
         n_steps, batch, n = i_in.shape
-        d_in = torch.empty_like(i_in) if d_in is None else d_in
+        d_in = empty(i_in.shape, i_in) if d_in is None else d_in
         d_state0 = torch.empty_like(state0)
         d_c = coeffs.new_empty((batch, *coeffs.shape))
         self._call(
@@ -298,4 +338,12 @@ class CpuBackend:
         return d_in, d_state0, d_c
 
 
-__all__ = ["FLAGS", "SOURCE", "BuildError", "CpuBackend", "build", "cache_dir"]
+__all__ = [
+    "FLAGS",
+    "SOURCE",
+    "BuildError",
+    "CpuBackend",
+    "build",
+    "cache_dir",
+    "empty",
+]

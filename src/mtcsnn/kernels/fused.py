@@ -184,14 +184,14 @@ class FusedScan(torch.autograd.Function):
         ctx.kind, ctx.backend, ctx.scalars = kind, backend, scalars
         ctx.set_materialize_grads(False)
         if record or checkpoint is None:
-            traces = i_in.new_empty((n_steps, batch, state0.shape[1], n))
+            traces = backend.empty((n_steps, batch, state0.shape[1], n), i_in)
             out, _, _ = backend.forward(
                 kind, i_in, state0, coeffs, scalars, traces=traces
             )
             ctx.chunk = None
             ctx.save_for_backward(i_in, state0, coeffs, traces)
             return out, traces if record else i_in.new_empty(0)
-        out = torch.empty_like(i_in)
+        out = backend.empty(i_in.shape, i_in)
         starts = []
         state = state0
         for t0 in range(0, n_steps, checkpoint):
@@ -219,8 +219,8 @@ class FusedScan(torch.autograd.Function):
             d_c = d_c.sum(0)
         else:
             n_steps, batch, n = i_in.shape
-            d_in = torch.empty_like(i_in)
-            buffer = i_in.new_empty((ctx.chunk, batch, state0.shape[1], n))
+            d_in = backend.empty(i_in.shape, i_in)
+            buffer = backend.empty((ctx.chunk, batch, state0.shape[1], n), i_in)
             d_state0, d_c = None, torch.zeros_like(coeffs)
             for k in range(len(stored) - 1, -1, -1):
                 t0, t1 = k * ctx.chunk, min(n_steps, (k + 1) * ctx.chunk)
@@ -307,7 +307,9 @@ def fused_scan(
     else:
         n_steps, batch, n = i_in.shape
         traces = (
-            i_in.new_empty((n_steps, batch, state0.shape[1], n)) if record else None
+            backend.empty((n_steps, batch, state0.shape[1], n), i_in)
+            if record
+            else None
         )
         out, _, _ = backend.forward(
             kind, i_in, state0, coeffs, kind.scalars(p), traces=traces

@@ -557,6 +557,11 @@ class TritonBackend:
     name = "triton"
 
     @staticmethod
+    def empty(shape: tuple[int, ...], like: Tensor) -> Tensor:
+        """An uninitialised tensor like ``like``."""
+        return like.new_empty(shape)
+
+    @staticmethod
     def _grid(batch: int, n: int) -> tuple[int]:
         return (triton.cdiv(batch * n, BLOCK),)
 
