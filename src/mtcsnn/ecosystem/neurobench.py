@@ -266,7 +266,10 @@ class StatefulNeuron(nn.Module):
         self.state: Any | None = None
 
     def forward(self, i_in: Tensor) -> Tensor:
-        """Output ``[T, B, N]`` for input current ``[T, B, N]``, continuing the state."""
+        """Output ``[T, B, N]`` for the current ``[T, B, N]``, from the stored state.
+
+        The state after the last step is stored for the next call.
+        """
         trace = self.layer.trace(i_in, self.state)
         self.state = self.layer.final_state(trace)
         return trace.s
@@ -368,6 +371,7 @@ class AutonomousForecaster(nn.Module):
             )
         u = self._normalise(x)[:, None, None]
         current = F.linear(u, self.encoder.weight, self.encoder.bias)
+        hidden = current  # replaced by each layer's output
         for k, neuron in enumerate(self.neurons):
             if k > 0:
                 proj = self.projections[k - 1]
@@ -413,6 +417,7 @@ class AutonomousForecaster(nn.Module):
             u = self._normalise(x).reshape(1, 1, 1)
             synapse_inputs[0].append(u)
             current = self.encoder(u)
+            hidden = current  # replaced by each layer's output
             for k, neuron in enumerate(self.neurons):
                 if k > 0:
                     synapse_inputs[k].append(hidden)

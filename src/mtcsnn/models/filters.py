@@ -83,7 +83,7 @@ class LowPass(nn.Module):
         return _LowPassFunction.apply(x, self.b, self.a)
 
     def initial_state(self, like: Tensor) -> Tensor:
-        """The filter at rest for one step of input ``like``: ``[order, *like.shape]``."""
+        """The filter at rest for steps shaped as ``like``: ``[order, *like.shape]``."""
         return like.new_zeros((self.order, *like.shape))
 
     def step(self, x: Tensor, state: Tensor) -> tuple[Tensor, Tensor]:
@@ -103,9 +103,7 @@ class LowPass(nn.Module):
         """
         b, a = self.b.tolist(), self.a.tolist()
         y = b[0] * x + state[0]
-        z = [
-            b[i + 1] * x + state[i + 1] - a[i + 1] * y for i in range(self.order - 1)
-        ]
+        z = [b[i + 1] * x + state[i + 1] - a[i + 1] * y for i in range(self.order - 1)]
         z.append(b[self.order] * x - a[self.order] * y)
         return y, torch.stack(z)
 
