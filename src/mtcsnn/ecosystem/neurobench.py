@@ -41,7 +41,10 @@ pairs the test split, given to ``Benchmark`` as one batch ``[750, 1, 1]``.
   "validation" is the teacher-forced fit on the training split itself:
   NeuroBench has no validation split and no choice is made from it. By
   default one network is trained on the first repeat's training split and
-  scored on every repeat; ``retrain=True`` trains a fresh one per repeat (as
+  scored on every repeat (keeping that split's normalisation; every repeat
+  is still primed on its own training points, and no test point of any
+  repeat lies in the first training split); ``retrain=True`` trains a fresh
+  one per repeat (as
   NeuroBench's LSTM and ESN baselines do), with seed ``seed + r``.
 * **Warm-up** (:meth:`AutonomousForecaster.prime`): a spiking network's
   state (membranes, filtered voltages, adaptation, the readout filter) is its
