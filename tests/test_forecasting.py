@@ -111,3 +111,24 @@ def test_benchmark_end_to_end(tmp_path):
     # Different seeds give different networks.
     seeds = [r["nrmse"] for r in saved["runs"] if r["model"] == run["model"]]
     assert seeds[0] != seeds[1]
+
+
+def test_lowpass_step_continues_the_sequence_filter():
+    lp = LowPass(0.3, 4)
+    x = torch.randn(80, 2, 3, dtype=torch.float64)
+    state = lp.initial_state(x[0])
+    assert state.shape == (4, 2, 3)
+    steps = []
+    for x_t in x:
+        y_t, state = lp.step(x_t, state)
+        steps.append(y_t)
+    np.testing.assert_allclose(torch.stack(steps).numpy(), lp(x).numpy(), rtol=1e-12)
+    # A state from scipy's lfilter continues the same filter.
+    head = x[:50, 0, 0].numpy()
+    _, zf = signal.lfilter(lp.b, lp.a, head, zi=np.zeros(4))
+    state = torch.as_tensor(zf)
+    tail = []
+    for x_t in x[50:, 0, 0]:
+        y_t, state = lp.step(x_t, state)
+        tail.append(y_t)
+    np.testing.assert_allclose(torch.stack(tail).numpy(), lp(x)[50:, 0, 0].numpy())

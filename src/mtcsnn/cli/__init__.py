@@ -14,9 +14,9 @@ import sys
 from collections.abc import Sequence
 
 from mtcsnn import __version__
-from mtcsnn.cli import bench, data, iv, neuron, perf, regimes
+from mtcsnn.cli import bench, data, iv, neurobench, neuron, perf, regimes
 
-COMMANDS = (neuron, iv, regimes, data, bench, perf)
+COMMANDS = (neuron, iv, regimes, data, bench, neurobench, perf)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -7,6 +7,17 @@ The filter is linear and time-invariant, ``y = L x`` with ``L`` the lower
 triangular Toeplitz matrix of its impulse response, so its backward pass is
 the same filter run over the reversed gradient: ``L^T g = rev(L rev(g))``.
 Both directions therefore run in compiled code instead of a Python loop.
+
+For a model that runs one step at a time (feeding back its own prediction),
+:meth:`LowPass.step` advances the same filter by one step from an explicit
+state, in SciPy's transposed direct form II::
+
+    y[t]     = b_0 x[t] + z_0[t-1]
+    z_i[t]   = b_(i+1) x[t] + z_(i+1)[t-1] - a_(i+1) y[t]     i = 0 .. n-2
+    z_(n-1)[t] = b_n x[t] - a_n y[t]
+
+(``a_0 = 1``), so stepping from the zero state reproduces the sequence filter
+and a state taken from :func:`scipy.signal.lfilter`'s ``zf`` continues it.
 """
 
 from __future__ import annotations
@@ -70,6 +81,31 @@ class LowPass(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         return _LowPassFunction.apply(x, self.b, self.a)
+
+    def initial_state(self, like: Tensor) -> Tensor:
+        """The filter at rest for steps shaped as ``like``: ``[order, *like.shape]``."""
+        return like.new_zeros((self.order, *like.shape))
+
+    def step(self, x: Tensor, state: Tensor) -> tuple[Tensor, Tensor]:
+        """Advance the filter by one step.
+
+        Parameters
+        ----------
+        x
+            Input at this step, any shape ``S``.
+        state
+            Filter state ``[order, *S]`` (:meth:`initial_state` is at rest).
+
+        Returns
+        -------
+        y, state
+            Output ``S`` and the new state ``[order, *S]``.
+        """
+        b, a = self.b.tolist(), self.a.tolist()
+        y = b[0] * x + state[0]
+        z = [b[i + 1] * x + state[i + 1] - a[i + 1] * y for i in range(self.order - 1)]
+        z.append(b[self.order] * x - a[self.order] * y)
+        return y, torch.stack(z)
 
     def extra_repr(self) -> str:
         return f"cutoff={self.cutoff:g}, order={self.order}"
