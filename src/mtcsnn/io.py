@@ -13,8 +13,10 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import pickletools
 import re
 import tempfile
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
@@ -104,6 +106,27 @@ def save_torch(path: Path, data: Any) -> None:
     atomic_write(path, lambda handle: torch.save(data, handle))
 
 
+def _pickled_globals(path: Path) -> list[str]:
+    """Python objects a plain pickle file would import, read and never run.
+
+    Empty if the file is not a plain pickle (a torch zip archive, garbage).
+    """
+    names: list[str] = []
+    strings: list[str] = []
+    try:
+        with open(path, "rb") as handle:
+            for opcode, arg, _ in pickletools.genops(handle):
+                if opcode.name in ("GLOBAL", "INST"):
+                    names.append(str(arg).replace(" ", "."))
+                elif opcode.name == "STACK_GLOBAL" and len(strings) >= 2:
+                    names.append(".".join(strings[-2:]))
+                elif isinstance(arg, str):
+                    strings.append(arg)
+    except Exception:  # not a (complete) pickle: nothing more to learn
+        pass
+    return names
+
+
 def load_torch(path: Path) -> Any:
     """Read a file written by :func:`save_torch`, refusing anything but data.
 
@@ -122,13 +145,20 @@ def load_torch(path: Path) -> Any:
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file")
     try:
-        return torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():
+            # A plain pickle (not written by torch.save) draws this warning
+            # before it is refused below.
+            warnings.filterwarnings(
+                "ignore", message="Detected pickle protocol", category=UserWarning
+            )
+            return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as err:
         found = re.search(r"GLOBAL ([\w.]+)", str(err))
-        if found is not None:
+        names = [found.group(1)] if found is not None else _pickled_globals(path)
+        if names:
             raise UnsafeFileError(
                 f"{path}: refused to load: it asks to build the Python object "
-                f"{found.group(1)}, which could run code; only tensors and plain "
+                f"{names[0]}, which could run code; only tensors and plain "
                 "values are loaded"
             ) from None
         raise ValueError(f"{path}: damaged or not a torch file") from None

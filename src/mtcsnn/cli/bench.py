@@ -28,10 +28,11 @@ from mtcsnn.benchmark import (
     load_config,
     markdown_table,
     run_benchmark,
+    run_folder,
 )
 from mtcsnn.cli.common import bounded_int, stop_on_signal
 from mtcsnn.neurons import NEURONS
-from mtcsnn.training.loop import MAX_SEED, Interrupted
+from mtcsnn.training.loop import MAX_SEED, Interrupted, load_checkpoint
 
 SETTINGS = ("preset", "config", "seeds", "epochs", "models")
 """Flags that define a new benchmark; ``--resume`` takes them from ``bench.json``."""
@@ -105,12 +106,21 @@ def run(args: argparse.Namespace) -> int:
             config = dataclasses.replace(config, models=tuple(args.models))
         seeds = args.seeds or 1
         every = args.checkpoint_every or 10
+    # Read every checkpoint first: a refused file ends here, before any work.
+    done: dict[tuple[str, int], int] = {}
+    if args.resume is not None:
+        for seed in range(seeds):
+            for name in config.models:
+                ckpt = run_folder(out, name, seed) / "checkpoint.pt"
+                if ckpt.exists():
+                    done[name, seed] = load_checkpoint(ckpt)["epoch"]
     total = config.train.epochs * len(config.models) * seeds
     with (
-        tqdm(total=total, unit="epoch", dynamic_ncols=True) as bar,
+        tqdm(
+            total=total, initial=sum(done.values()), unit="epoch", dynamic_ncols=True
+        ) as bar,
         stop_on_signal() as stop,
     ):
-        done: dict[tuple[str, int], int] = {}
 
         def progress(name, seed, record):
             bar.set_description(f"{name} seed {seed}")

@@ -35,7 +35,7 @@ from mtcsnn.benchmark import (
 from mtcsnn.cli.common import bounded_int, stop_on_signal
 from mtcsnn.data.forecast import make_forecast_task
 from mtcsnn.neurons import NEURONS
-from mtcsnn.training.loop import MAX_SEED, Interrupted
+from mtcsnn.training.loop import MAX_SEED, Interrupted, load_checkpoint
 
 SETTINGS = ("model", "preset", "config", "seed", "epochs")
 """Flags that define a new run; ``--resume`` takes them from ``run.json``."""
@@ -109,9 +109,14 @@ def run(args: argparse.Namespace) -> int:
         config = dataclasses.replace(config, models=(name,))
         every = args.checkpoint_every or 10
 
+    # Read the checkpoint first: a refused file ends here, before any work.
+    ckpt = run_dir / "checkpoint.pt"
+    done = load_checkpoint(ckpt)["epoch"] if args.resume and ckpt.exists() else 0
     splits = make_forecast_task(config.task)
     with (
-        tqdm(total=config.train.epochs, unit="epoch", dynamic_ncols=True) as bar,
+        tqdm(
+            total=config.train.epochs, initial=done, unit="epoch", dynamic_ncols=True
+        ) as bar,
         stop_on_signal() as stop,
     ):
         bar.set_description(f"{name} seed {seed}")

@@ -90,10 +90,10 @@ class TrainConfig:
     batch_size
         Windows per batch.
     lr, lr_final_ratio
-        Initial learning rate and the fraction of it reached at the end of
-        the cosine schedule.
+        Initial learning rate, in (0, 1], and the fraction of it reached at
+        the end of the cosine schedule, in (0, 1].
     clip
-        Maximum gradient norm.
+        Maximum gradient norm (> 0).
     eval_every
         Validation NRMSE is computed every ``eval_every`` epochs and at the end.
     seed
@@ -115,11 +115,10 @@ class TrainConfig:
         for name in ("epochs", "batch_size", "eval_every", "max_bad_steps"):
             check_int(f"TrainConfig.{name}", getattr(self, name), 1)
         check_int("TrainConfig.seed", self.seed, 0, MAX_SEED)
-        for name in ("lr", "clip"):
-            value = check_float(
-                f"TrainConfig.{name}", getattr(self, name), 0, low_open=True
-            )
-            object.__setattr__(self, name, value)
+        lr = check_float("TrainConfig.lr", self.lr, 0, 1, low_open=True)
+        clip = check_float("TrainConfig.clip", self.clip, 0, low_open=True)
+        object.__setattr__(self, "lr", lr)
+        object.__setattr__(self, "clip", clip)
         ratio = check_float(
             "TrainConfig.lr_final_ratio", self.lr_final_ratio, 0, 1, low_open=True
         )
@@ -577,8 +576,9 @@ def train(
                 _apply_constraints(model)
                 if not _finite_tensors(model.parameters()):
                     raise NonFiniteError(
-                        f"training stopped at epoch {epoch}: its optimiser step "
-                        f"made weights non-finite (lr {lr:g}); {kept()}",
+                        f"training stopped at epoch {epoch}: its update (optimiser "
+                        f"step and constraints) made weights non-finite (lr "
+                        f"{lr:g}); {kept()}",
                         epoch,
                         saved_epoch,
                     )
