@@ -28,8 +28,8 @@ from mtcsnn.training.loop import (
 )
 
 SMOKE = PRESETS["smoke"]
-EPOCHS = 24
-EVERY = 3
+EPOCHS = 200
+EVERY = 10
 
 
 @pytest.fixture(autouse=True)
@@ -148,7 +148,7 @@ def test_killed_training_process_resumes_bit_for_bit(tmp_path):
 
 
 def test_ctrl_c_stops_after_the_epoch_with_a_checkpoint(tmp_path, capsys):
-    new = ["train", "--model", "lif", "--preset", "smoke", "--epochs", str(EPOCHS)]
+    new = ["train", "--model", "mtc", "--preset", "smoke", "--epochs", str(EPOCHS)]
     new += ["--checkpoint-every", str(EVERY)]
     assert main([*new, "--out", str(tmp_path / "ref")]) == 0
     run = tmp_path / "run"
