@@ -18,19 +18,30 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 from mtcsnn.data.forecast import ForecastSplits, ForecastTask, make_forecast_task
 from mtcsnn.io import atomic_write_text, write_json
+from mtcsnn.models.filters import lowpass_coefficients
 from mtcsnn.models.forecaster import Forecaster
 from mtcsnn.neurons import NEURONS
 from mtcsnn.training.loop import (
+    MAX_SEED,
     EpochRecord,
     TrainConfig,
     evaluate,
     save_model,
     seed_everything,
     train,
+)
+from mtcsnn.validation import (
+    ConfigError,
+    build,
+    check_float,
+    check_int,
+    check_mapping,
+    short_repr,
 )
 
 log = logging.getLogger(__name__)
@@ -71,6 +82,11 @@ METRICS = (
 )
 
 
+MAX_FILTER_ORDER = 10
+"""Highest readout filter order: beyond it the filter's transfer-function form
+loses its stability to rounding at low cut-offs."""
+
+
 @dataclass(frozen=True)
 class BenchConfig:
     """Everything that defines a benchmark run.
@@ -82,11 +98,12 @@ class BenchConfig:
     train
         Optimisation settings (its seed is replaced by each run's seed).
     n_hidden, n_layers
-        Hidden layer width and depth, equal for all models.
+        Hidden layer width and depth, equal for all models (ints >= 1).
     cutoff, order
-        Readout low-pass filter, cycles per step.
+        Readout low-pass filter: cut-off in (0, 0.5) cycles per step, order
+        in [1, 10]; the pair must give a stable filter.
     models
-        Neuron types to compare.
+        Neuron types to compare: distinct names from :data:`NEURON_SETTINGS`.
     """
 
     task: ForecastTask = field(default_factory=ForecastTask)
@@ -97,17 +114,69 @@ class BenchConfig:
     order: int = 4
     models: tuple[str, ...] = ("mtc", "lif", "adlif")
 
+    def __post_init__(self) -> None:
+        for name, cls in (("task", ForecastTask), ("train", TrainConfig)):
+            if not isinstance(getattr(self, name), cls):
+                raise ConfigError(
+                    f"BenchConfig.{name}",
+                    getattr(self, name),
+                    f"a {cls.__name__}",
+                    "has the wrong type",
+                )
+        check_int("BenchConfig.n_hidden", self.n_hidden, 1)
+        check_int("BenchConfig.n_layers", self.n_layers, 1)
+        check_int("BenchConfig.order", self.order, 1, MAX_FILTER_ORDER)
+        cutoff = check_float(
+            "BenchConfig.cutoff", self.cutoff, 0, 0.5, low_open=True, high_open=True
+        )
+        object.__setattr__(self, "cutoff", cutoff)
+        _, a = lowpass_coefficients(cutoff, self.order)
+        pole = float(np.abs(np.roots(a)).max())
+        if pole >= 1:
+            raise ConfigError(
+                "BenchConfig.order",
+                self.order,
+                f"lower for a stable filter at cutoff = {cutoff:g} (its largest "
+                f"pole has modulus {pole:.3f} >= 1)",
+            )
+        allowed = "a non-empty list of distinct names from " + ", ".join(NEURONS)
+        models = self.models
+        if not isinstance(models, (list, tuple)) or not all(
+            isinstance(m, str) for m in models
+        ):
+            raise ConfigError(
+                "BenchConfig.models", models, allowed, "has the wrong type"
+            )
+        if (
+            not models
+            or len(set(models)) != len(models)
+            or not set(models) <= set(NEURONS)
+        ):
+            raise ConfigError("BenchConfig.models", models, allowed)
+        object.__setattr__(self, "models", tuple(models))
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> BenchConfig:
-        data = dict(data)
-        data["task"] = ForecastTask(**data.get("task", {}))
-        data["train"] = TrainConfig(**data.get("train", {}))
-        if "models" in data:
-            data["models"] = tuple(data["models"])
-        return cls(**data)
+    def from_dict(cls, data: Any, key: str = "") -> BenchConfig:
+        """Build from a parsed JSON object; missing keys take the defaults.
+
+        Raises
+        ------
+        ValueError
+            With a one-line message naming the key (as a path in the file,
+            under ``key``) and its allowed range, for an unknown key, a value
+            of the wrong type or out of range.
+        """
+        fields = check_mapping(key, data, cls)
+        prefix = f"{key}." if key else ""
+        nested = {
+            name: build(sub, fields[name], prefix + name)
+            for name, sub in (("task", ForecastTask), ("train", TrainConfig))
+            if name in fields
+        }
+        return build(cls, fields, key, **nested)
 
 
 PRESETS: dict[str, BenchConfig] = {
@@ -156,37 +225,179 @@ def build_model(name: str, config: BenchConfig) -> Forecaster:
     )
 
 
-def run_one(
+@dataclass(frozen=True)
+class RunSpec:
+    """One model trained with one seed: what ``run.json`` of a run folder holds.
+
+    Attributes
+    ----------
+    model
+        Neuron type, a name from :data:`NEURON_SETTINGS`.
+    seed
+        Seed of the run, in ``[0, 2**32 - 1]``.
+    bench
+        The benchmark configuration (its ``train.seed`` is replaced by ``seed``).
+    checkpoint_every
+        Epochs between checkpoints (does not change the results).
+    """
+
+    model: str
+    seed: int
+    bench: BenchConfig
+    checkpoint_every: int = 10
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.model, str) or self.model not in NEURONS:
+            raise ConfigError(
+                "RunSpec.model", self.model, "one of " + ", ".join(NEURONS)
+            )
+        check_int("RunSpec.seed", self.seed, 0, MAX_SEED)
+        check_int("RunSpec.checkpoint_every", self.checkpoint_every, 1)
+        if not isinstance(self.bench, BenchConfig):
+            raise ConfigError(
+                "RunSpec.bench", self.bench, "a BenchConfig", "has the wrong type"
+            )
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> RunSpec:
+        """From a parsed JSON object, checked as :meth:`BenchConfig.from_dict`."""
+        fields = check_mapping("", data, cls)
+        if "bench" not in fields:
+            raise ValueError("missing key 'bench' (the benchmark configuration)")
+        return build(cls, fields, bench=BenchConfig.from_dict(fields["bench"], "bench"))
+
+
+@dataclass(frozen=True)
+class BenchSpec:
+    """A whole benchmark: what ``bench.json`` of a benchmark folder holds.
+
+    Attributes
+    ----------
+    config
+        The benchmark configuration.
+    seeds
+        Each model is trained with seeds ``0 .. seeds - 1`` (int >= 1).
+    checkpoint_every
+        Epochs between checkpoints (does not change the results).
+    """
+
+    config: BenchConfig
+    seeds: int = 1
+    checkpoint_every: int = 10
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.config, BenchConfig):
+            raise ConfigError(
+                "BenchSpec.config", self.config, "a BenchConfig", "has the wrong type"
+            )
+        check_int("BenchSpec.seeds", self.seeds, 1, MAX_SEED + 1)
+        check_int("BenchSpec.checkpoint_every", self.checkpoint_every, 1)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> BenchSpec:
+        """From a parsed JSON object, checked as :meth:`BenchConfig.from_dict`."""
+        fields = check_mapping("", data, cls)
+        if "config" not in fields:
+            raise ValueError("missing key 'config' (the benchmark configuration)")
+        return build(
+            cls, fields, config=BenchConfig.from_dict(fields["config"], "config")
+        )
+
+
+def run_folder(out: Path, name: str, seed: int) -> Path:
+    """The folder of model ``name`` with ``seed`` inside benchmark folder ``out``."""
+    return Path(out) / f"{name}_seed{seed}"
+
+
+def run_finished(run_dir: Path) -> bool:
+    """Whether ``run_dir`` holds a run that trained to the end and was scored."""
+    return (Path(run_dir) / "result.json").is_file()
+
+
+def bench_finished(out: Path) -> bool:
+    """Whether every run of the benchmark in ``out`` (see ``bench.json``) finished."""
+    try:
+        spec = load_bench(out)
+    except (OSError, ValueError):
+        return False
+    return all(
+        run_finished(run_folder(out, name, seed))
+        for seed in range(spec.seeds)
+        for name in spec.config.models
+    )
+
+
+def train_and_test(
     name: str,
     seed: int,
     config: BenchConfig,
     splits: ForecastSplits,
-    out: Path,
+    run_dir: Path,
     *,
     callback: Callable[[EpochRecord], None] | None = None,
+    resume: bool = False,
+    checkpoint_every: int = 10,
+    stop: Callable[[], bool] | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Train and test one model with one seed; return its results and outputs."""
+    """Train and test one model with one seed in ``run_dir``.
+
+    Writes ``run.json`` (the :class:`RunSpec`, first), ``epochs.csv``,
+    ``checkpoint.pt`` (every ``checkpoint_every`` epochs and at the end),
+    ``model.pt`` and ``result.json`` (the returned record, last). With
+    ``resume`` the run continues from ``checkpoint.pt`` if there is one (a
+    finished run is only scored again), after checking that ``run.json``
+    describes the same run.
+
+    Returns
+    -------
+    record, outputs
+        The run's metrics, parameter counts, training time, epochs and
+        skipped steps; and the trained ``model``, its test ``scores`` and
+        training ``history``.
+    """
+    run_dir = Path(run_dir)
+    spec = RunSpec(name, seed, config, checkpoint_every)
+    if resume and (run_dir / "run.json").exists():
+        saved = load_run(run_dir)
+        if (saved.model, saved.seed, saved.bench) != (name, seed, config):
+            raise ValueError(
+                f"{run_dir / 'run.json'} describes another run (model "
+                f"{saved.model}, seed {saved.seed}); not resuming it as {name} "
+                f"seed {seed}"
+            )
+    write_json(run_dir / "run.json", spec.to_dict())
     seed_everything(seed)
     model = build_model(name, config)
     train_config = dataclasses.replace(config.train, seed=seed)
-    run_dir = out / f"{name}_seed{seed}"
+    description = {
+        "model": name,
+        "seed": seed,
+        "bench": config.to_dict(),
+        "neuron": {
+            k: list(v) if isinstance(v, tuple) else v
+            for k, v in NEURON_SETTINGS.get(name, {}).items()
+        },
+    }
     result = train(
-        model, splits, train_config, log_csv=run_dir / "epochs.csv", callback=callback
+        model,
+        splits,
+        train_config,
+        log_csv=run_dir / "epochs.csv",
+        callback=callback,
+        checkpoint=run_dir / "checkpoint.pt",
+        checkpoint_every=checkpoint_every,
+        resume=resume,
+        run_config=description,
+        stop=stop,
     )
     scores = evaluate(model, splits, "test")
-    save_model(
-        run_dir / "model.pt",
-        model,
-        {
-            "model": name,
-            "seed": seed,
-            "bench": config.to_dict(),
-            "neuron": {
-                k: list(v) if isinstance(v, tuple) else v
-                for k, v in NEURON_SETTINGS.get(name, {}).items()
-            },
-        },
-    )
+    save_model(run_dir / "model.pt", model, description)
     record = {
         "model": name,
         "seed": seed,
@@ -197,9 +408,11 @@ def run_one(
         ),
         "train_seconds": result.seconds,
         "epochs": len(result.history),
+        "skipped_steps": result.skipped_steps,
         "final_loss": result.history[-1].loss,
         "final_val_nrmse": result.history[-1].val_nrmse,
     }
+    write_json(run_dir / "result.json", record)
     log.info(
         "%s seed %d: test NRMSE %.4f, sparsity %.3f",
         name,
@@ -208,6 +421,35 @@ def run_one(
         record["activation_sparsity"],
     )
     return record, {"model": model, "scores": scores, "history": result.history}
+
+
+def run_one(
+    name: str,
+    seed: int,
+    config: BenchConfig,
+    splits: ForecastSplits,
+    out: Path,
+    *,
+    callback: Callable[[EpochRecord], None] | None = None,
+    resume: bool = False,
+    checkpoint_every: int = 10,
+    stop: Callable[[], bool] | None = None,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Train and test one model with one seed in ``out/NAME_seedSEED``.
+
+    See :func:`train_and_test`, which this calls with that folder.
+    """
+    return train_and_test(
+        name,
+        seed,
+        config,
+        splits,
+        run_folder(out, name, seed),
+        callback=callback,
+        resume=resume,
+        checkpoint_every=checkpoint_every,
+        stop=stop,
+    )
 
 
 def summarise(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -263,19 +505,34 @@ def run_benchmark(
     *,
     callback: Callable[[str, int, EpochRecord], None] | None = None,
     figures: bool = True,
+    resume: bool = False,
+    checkpoint_every: int = 10,
+    stop: Callable[[], bool] | None = None,
 ) -> dict[str, Any]:
     """Train every model of ``config`` with seeds ``0 .. seeds-1`` and report.
 
-    Writes ``results.json`` (per model and seed: every metric, parameter
-    count, training time and epochs; plus the summary and the configuration),
-    ``results.md`` and, if ``figures`` and matplotlib is installed, the
-    figures ``forecasts.png``, ``activity.png``, ``sparsity.png`` and
+    Writes ``bench.json`` (the :class:`BenchSpec`, first), one run folder per
+    model and seed (see :func:`train_and_test`), ``results.json`` (per model
+    and seed: every metric, parameter count, training time, epochs and
+    skipped steps; plus the summary and the configuration), ``results.md``
+    and, if ``figures`` and matplotlib is installed, the figures
+    ``forecasts.png``, ``activity.png``, ``sparsity.png`` and
     ``training.png``. Result files are written atomically after each run, so
-    an interrupted benchmark keeps what it finished.
+    an interrupted benchmark keeps what it finished. With ``resume`` the
+    benchmark in ``out`` continues: finished runs are loaded from their last
+    checkpoint and scored again without training, the unfinished one goes on
+    from its checkpoint; ``config`` and ``seeds`` must match ``bench.json``.
     """
-    if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
-        raise ValueError(f"seeds = {seeds!r} is out of range: must be an int >= 1")
+    spec = BenchSpec(config, seeds, checkpoint_every)
+    out = Path(out)
+    if resume and (out / "bench.json").exists():
+        saved = load_bench(out)
+        if (saved.config, saved.seeds) != (config, seeds):
+            raise ValueError(
+                f"{out / 'bench.json'} describes another benchmark; not resuming it"
+            )
     out.mkdir(parents=True, exist_ok=True)
+    write_json(out / "bench.json", spec.to_dict())
     splits = make_forecast_task(config.task)
     records: list[dict[str, Any]] = []
     outputs: dict[str, dict[str, Any]] = {}
@@ -286,7 +543,17 @@ def run_benchmark(
                 if callback is not None:
                     callback(name, seed, rec)
 
-            record, output = run_one(name, seed, config, splits, out, callback=report)
+            record, output = run_one(
+                name,
+                seed,
+                config,
+                splits,
+                out,
+                callback=report,
+                resume=resume,
+                checkpoint_every=checkpoint_every,
+                stop=stop,
+            )
             records.append(record)
             if seed == 0:
                 outputs[name] = output
@@ -339,6 +606,54 @@ def _figures(out: Path, outputs, splits: ForecastSplits, summary) -> None:
     plotting.save(plotting.plot_activity(activity), str(out / "activity.png"))
 
 
+def read_json(path: Path) -> Any:
+    """Parse a JSON file, refusing duplicate keys; errors are one-line ValueErrors."""
+    path = Path(path)
+
+    def no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        data: dict[str, Any] = {}
+        for key, value in pairs:
+            if key in data:
+                raise ValueError(f"duplicate key {short_repr(key)}")
+            data[key] = value
+        return data
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ValueError(f"{path}: not UTF-8 text") from None
+    try:
+        return json.loads(text, object_pairs_hook=no_duplicates)
+    except RecursionError:
+        raise ValueError(f"{path}: not valid JSON (nested too deeply)") from None
+    except ValueError as err:
+        first = (str(err).splitlines() or [""])[0]
+        raise ValueError(f"{path}: not valid JSON: {first}") from None
+
+
+def _from_file(path: Path, parse: Callable[[Any], Any]) -> Any:
+    data = read_json(path)
+    try:
+        return parse(data)
+    except ValueError as err:
+        raise ValueError(f"{path}: {err}") from None
+
+
 def load_config(path: Path) -> BenchConfig:
-    """A :class:`BenchConfig` from a JSON file (unknown keys are rejected)."""
-    return BenchConfig.from_dict(json.loads(Path(path).read_text()))
+    """A :class:`BenchConfig` from a JSON file.
+
+    Unknown keys, values of the wrong type and values out of range are
+    refused with a one-line :class:`ValueError` that names the file, the key
+    and what it allows.
+    """
+    return _from_file(path, BenchConfig.from_dict)
+
+
+def load_run(run_dir: Path) -> RunSpec:
+    """The :class:`RunSpec` in ``run_dir/run.json``, checked as :func:`load_config`."""
+    return _from_file(Path(run_dir) / "run.json", RunSpec.from_dict)
+
+
+def load_bench(out: Path) -> BenchSpec:
+    """The :class:`BenchSpec` in ``out/bench.json``, checked as :func:`load_config`."""
+    return _from_file(Path(out) / "bench.json", BenchSpec.from_dict)

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import math
+import signal
+import sys
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +18,7 @@ import torch
 from mtcsnn.analysis.regimes import REGIME_PRESETS
 from mtcsnn.io import atomic_write_text, write_json
 from mtcsnn.neurons.mtc import PRESETS, MTCParams
+from mtcsnn.validation import short_repr
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
@@ -45,6 +51,61 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be >= 1, got {text!r}")
     return value
+
+
+def bounded_int(low: int, high: int | None = None) -> Callable[[str], int]:
+    """An argparse type: an int in ``[low, high]`` (no upper bound if ``None``)."""
+    allowed = f"an int >= {low}" if high is None else f"an int in [{low}, {high}]"
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"must be {allowed}, got {short_repr(text)}"
+            ) from None
+        if value < low or (high is not None and value > high):
+            raise argparse.ArgumentTypeError(
+                f"must be {allowed}, got {short_repr(text)}"
+            )
+        return value
+
+    parse.__name__ = allowed
+    return parse
+
+
+@contextlib.contextmanager
+def stop_on_signal() -> Iterator[Callable[[], bool]]:
+    """Turn the first SIGINT or SIGTERM into a request to stop.
+
+    Yields a function that tells whether a stop was requested; training
+    polls it after every epoch, writes a checkpoint and ends. A second
+    signal acts as usual (Ctrl-C raises ``KeyboardInterrupt``, SIGTERM
+    ends the process). Outside the main thread no handler can be installed
+    and the function always returns false.
+    """
+    requested: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield lambda: False
+        return
+    previous = {}
+
+    def handler(signum: int, frame) -> None:
+        requested.append(signum)
+        for number, old in previous.items():
+            signal.signal(number, old)
+        sys.stderr.write(
+            "\nmtcsnn: stopping after this epoch and writing a checkpoint "
+            "(signal again to stop at once)\n"
+        )
+
+    for number in (signal.SIGINT, signal.SIGTERM):
+        previous[number] = signal.signal(number, handler)
+    try:
+        yield lambda: bool(requested)
+    finally:
+        for number, old in previous.items():
+            signal.signal(number, old)
 
 
 def assignment(text: str) -> tuple[str, float]:
@@ -112,11 +173,13 @@ __all__ = [
     "PRESET_NAMES",
     "assignment",
     "atomic_write_text",
+    "bounded_int",
     "finite_float",
     "grid",
     "positive_float",
     "positive_int",
     "preset_params",
+    "stop_on_signal",
     "write_csv",
     "write_json",
 ]

@@ -24,6 +24,7 @@ import torch
 from torch import Tensor
 
 from mtcsnn.data.mackey_glass import MackeyGlass, mackey_glass_cached
+from mtcsnn.validation import ConfigError, check_int
 
 
 @dataclass(frozen=True)
@@ -53,28 +54,24 @@ class ForecastTask:
 
     def __post_init__(self) -> None:
         for name in ("horizon", "window", "discard", "train", "validation", "test"):
-            value = getattr(self, name)
-            if (
-                isinstance(value, bool)
-                or not isinstance(value, int)
-                or value < (0 if name == "discard" else 1)
-            ):
-                raise ValueError(
-                    f"ForecastTask.{name} = {value!r} is out of range: must be an "
-                    f"int >= {0 if name == 'discard' else 1}"
-                )
-        if not 0 <= self.warmup < self.window:
-            raise ValueError(
-                f"ForecastTask.warmup = {self.warmup!r} is out of range: must be "
-                f">= 0 and < window = {self.window}"
+            check_int(
+                f"ForecastTask.{name}",
+                getattr(self, name),
+                0 if name == "discard" else 1,
+            )
+        check_int("ForecastTask.warmup", self.warmup, 0)
+        if not self.warmup < self.window:
+            raise ConfigError(
+                "ForecastTask.warmup", self.warmup, f">= 0 and < window = {self.window}"
             )
         for name in ("train", "validation", "test"):
             need = self.horizon + (self.window if name == "train" else self.warmup + 1)
             if getattr(self, name) < need:
-                raise ValueError(
-                    f"ForecastTask.{name} = {getattr(self, name)} is out of range: "
-                    f"must be >= {need} (horizon + "
-                    f"{'window' if name == 'train' else 'warmup + 1'})"
+                raise ConfigError(
+                    f"ForecastTask.{name}",
+                    getattr(self, name),
+                    f">= {need} (horizon + "
+                    f"{'window' if name == 'train' else 'warmup + 1'})",
                 )
 
     @property

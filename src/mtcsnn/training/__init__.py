@@ -1,11 +1,16 @@
-"""Training: seeding, the optimisation loop, evaluation and saving."""
+"""Training: seeding, the optimisation loop, checkpoints, evaluation and saving."""
 
 from mtcsnn.training.loop import (
     EpochRecord,
+    Interrupted,
+    NonFiniteError,
     TrainConfig,
+    TrainingStopped,
     TrainResult,
     evaluate,
+    load_checkpoint,
     load_model,
+    save_checkpoint,
     save_model,
     seed_everything,
     train,
@@ -13,10 +18,15 @@ from mtcsnn.training.loop import (
 
 __all__ = [
     "EpochRecord",
+    "Interrupted",
+    "NonFiniteError",
     "TrainConfig",
     "TrainResult",
+    "TrainingStopped",
     "evaluate",
+    "load_checkpoint",
     "load_model",
+    "save_checkpoint",
     "save_model",
     "seed_everything",
     "train",
