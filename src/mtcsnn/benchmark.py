@@ -22,7 +22,7 @@ import torch
 
 from mtcsnn.data.forecast import ForecastSplits, ForecastTask, make_forecast_task
 from mtcsnn.io import atomic_write_text, write_json
-from mtcsnn.models.forecaster import Forecaster
+from mtcsnn.models.forecaster import Forecaster, check_window
 from mtcsnn.neurons import NEURONS
 from mtcsnn.training.loop import (
     EpochRecord,
@@ -72,6 +72,93 @@ METRICS = (
 
 
 @dataclass(frozen=True)
+class NeuronConfig:
+    """Changes to one model's neurons and input, on top of :data:`NEURON_SETTINGS`.
+
+    Attributes
+    ----------
+    params
+        Neuron parameters to set, ``{name: number}``, applied to the model's
+        default parameters (the ``mackey_glass`` preset for MTC, the
+        defaults for LIF, every SE-AdLIF neuron's own draw, whose named
+        fields are then set to one value for all neurons). A trained
+        parameter starts from the value given here.
+    input_window
+        ``[low, high]``: the range the input bias is drawn from (see
+        :class:`mtcsnn.models.Forecaster`); ``None`` keeps the neuron type's
+        excitable window.
+    """
+
+    params: dict[str, float] = field(default_factory=dict)
+    input_window: tuple[float, float] | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.params, dict):
+            raise ValueError(
+                f"NeuronConfig.params = {self.params!r} must be a mapping "
+                "{name: number}"
+            )
+        for name, value in self.params.items():
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise ValueError(
+                    f"NeuronConfig.params.{name} = {value!r} must be a number"
+                )
+        if self.input_window is not None:
+            object.__setattr__(self, "input_window", check_window(self.input_window))
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> NeuronConfig:
+        """From a mapping with the keys ``params`` and ``input_window``."""
+        return cls(**_known_keys(cls, data))
+
+
+def neuron_params(
+    name: str, changes: dict[str, float], n_neurons: int | None = None
+) -> Any:
+    """The parameters of model ``name``'s neurons with ``changes`` applied.
+
+    ``n_neurons`` matters to SE-AdLIF only, whose parameters are drawn per
+    neuron (from torch's generator) before the changed fields are set; with
+    ``None`` its defaults are changed instead, which validates ``changes``
+    without drawing anything.
+
+    Raises
+    ------
+    ValueError
+        On an unknown parameter name or a value out of range.
+    """
+    if name not in NEURONS:
+        raise ValueError(f"unknown model {name!r}; known: {', '.join(NEURONS)}")
+    cls = NEURONS[name]
+    base = NEURON_SETTINGS.get(name, {}).get("params")
+    if isinstance(base, str):
+        params = cls.Params.preset(base)
+    elif base is not None:
+        params = base
+    elif name == "adlif" and n_neurons is not None:
+        params = cls.Params.sample(n_neurons)
+    else:
+        params = cls.Params()
+    if "dt" in changes:
+        raise ValueError(f"{name}: dt is the sampling step of the task and stays 1")
+    return params.replace(**{k: float(v) for k, v in changes.items()})
+
+
+def _known_keys(cls: type, data: Any) -> dict[str, Any]:
+    """``data`` as a dict, if it is a mapping whose keys are fields of ``cls``."""
+    if not isinstance(data, dict):
+        raise ValueError(f"{cls.__name__} must be a mapping, got {data!r}")
+    known = [f.name for f in dataclasses.fields(cls)]
+    unknown = sorted(set(data) - set(known))
+    if unknown:
+        raise ValueError(
+            f"{cls.__name__} has no field {', '.join(map(repr, unknown))}; known: "
+            f"{', '.join(known)}"
+        )
+    return dict(data)
+
+
+@dataclass(frozen=True)
 class BenchConfig:
     """Everything that defines a benchmark run.
 
@@ -87,6 +174,10 @@ class BenchConfig:
         Readout low-pass filter, cycles per step.
     models
         Neuron types to compare.
+    neuron
+        Per model name, changes to its neuron parameters and input bias
+        window (:class:`NeuronConfig`); models not named keep
+        :data:`NEURON_SETTINGS`.
     """
 
     task: ForecastTask = field(default_factory=ForecastTask)
@@ -96,17 +187,64 @@ class BenchConfig:
     cutoff: float = 0.1
     order: int = 4
     models: tuple[str, ...] = ("mtc", "lif", "adlif")
+    neuron: dict[str, NeuronConfig] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for name in ("n_hidden", "n_layers", "order"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(
+                    f"BenchConfig.{name} = {value!r} is out of range: must be an "
+                    "int >= 1"
+                )
+        for name in (*self.models, *self.neuron):
+            if name not in NEURONS:
+                raise ValueError(
+                    f"BenchConfig: unknown model {name!r}; known: {', '.join(NEURONS)}"
+                )
+        for name, override in self.neuron.items():
+            if not isinstance(override, NeuronConfig):
+                raise ValueError(
+                    f"BenchConfig.neuron.{name} must be a NeuronConfig, got "
+                    f"{override!r}"
+                )
+            try:
+                # A layer of one neuron also checks that trained gains are > 0.
+                NEURONS[name](
+                    1,
+                    neuron_params(name, override.params),
+                    train=NEURON_SETTINGS.get(name, {}).get("train", ()),
+                )
+            except (ValueError, TypeError) as err:
+                raise ValueError(f"BenchConfig.neuron.{name}.params: {err}") from None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> BenchConfig:
-        data = dict(data)
-        data["task"] = ForecastTask(**data.get("task", {}))
-        data["train"] = TrainConfig(**data.get("train", {}))
+        """From the mapping :meth:`to_dict` writes; unknown keys are rejected."""
+        data = _known_keys(cls, data)
+        data["task"] = ForecastTask(**_known_keys(ForecastTask, data.get("task", {})))
+        data["train"] = TrainConfig(**_known_keys(TrainConfig, data.get("train", {})))
         if "models" in data:
+            if isinstance(data["models"], str) or not isinstance(
+                data["models"], (list, tuple)
+            ):
+                raise ValueError(
+                    f"BenchConfig.models = {data['models']!r} must be a list of names"
+                )
             data["models"] = tuple(data["models"])
+        if "neuron" in data:
+            neuron = data["neuron"]
+            if not isinstance(neuron, dict):
+                raise ValueError(
+                    f"BenchConfig.neuron = {neuron!r} must be a mapping "
+                    "{model: {params, input_window}}"
+                )
+            data["neuron"] = {
+                name: NeuronConfig.from_dict(value) for name, value in neuron.items()
+            }
         return cls(**data)
 
 
@@ -146,13 +284,18 @@ def build_model(name: str, config: BenchConfig) -> Forecaster:
     """The network for neuron type ``name`` under ``config``."""
     if name not in NEURONS:
         raise ValueError(f"unknown model {name!r}; known: {', '.join(NEURONS)}")
+    settings = dict(NEURON_SETTINGS.get(name, {}))
+    override = config.neuron.get(name, NeuronConfig())
+    if override.params:
+        settings["params"] = neuron_params(name, override.params, config.n_hidden)
     return Forecaster(
         name,
         config.n_hidden,
         config.n_layers,
-        neuron_kwargs=NEURON_SETTINGS.get(name, {}),
+        neuron_kwargs=settings,
         cutoff=config.cutoff,
         order=config.order,
+        input_window=override.input_window,
     )
 
 
@@ -185,6 +328,7 @@ def run_one(
                 k: list(v) if isinstance(v, tuple) else v
                 for k, v in NEURON_SETTINGS.get(name, {}).items()
             },
+            "neuron_changes": asdict(config.neuron.get(name, NeuronConfig())),
         },
     )
     record = {
@@ -340,5 +484,15 @@ def _figures(out: Path, outputs, splits: ForecastSplits, summary) -> None:
 
 
 def load_config(path: Path) -> BenchConfig:
-    """A :class:`BenchConfig` from a JSON file (unknown keys are rejected)."""
-    return BenchConfig.from_dict(json.loads(Path(path).read_text()))
+    """A :class:`BenchConfig` from a JSON file (unknown keys are rejected).
+
+    Raises
+    ------
+    ValueError
+        If the file is not JSON or holds an invalid configuration.
+    """
+    try:
+        data = json.loads(Path(path).read_text())
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{path}: not valid JSON: {err}") from None
+    return BenchConfig.from_dict(data)
