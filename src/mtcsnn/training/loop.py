@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 import torch
-from torch import nn
+from torch import Tensor, nn
 
 from mtcsnn import metrics
 from mtcsnn.data.forecast import ForecastSplits
@@ -131,7 +131,9 @@ def evaluate(
         ``synops_effective_acs``, ``synops_effective_macs``, ``synops_effective``
         (per step), and the tensors ``y_hat``, ``y``, ``recording`` for plots.
     """
-    x, y = splits.sequence(split, dtype=next(model.parameters()).dtype)
+    first = next(model.parameters())
+    x, y = splits.sequence(split, dtype=first.dtype)
+    x, y = x.to(first.device), y.to(first.device)
     model.eval()
     with torch.no_grad():
         rec = model.record(x)
@@ -167,6 +169,8 @@ def train(
     *,
     log_csv: Path | None = None,
     callback: Callable[[EpochRecord], None] | None = None,
+    forward: Callable[[Tensor], Tensor] | None = None,
+    shard: Callable[[Tensor, Tensor], tuple[Tensor, Tensor]] | None = None,
 ) -> TrainResult:
     """Train ``model`` on the training windows of ``splits``.
 
@@ -185,6 +189,14 @@ def train(
     callback
         Called with each epoch's record (the command line draws its progress
         bar with it).
+    forward
+        Called instead of ``model`` in the training step, e.g. a
+        :class:`torch.nn.parallel.DistributedDataParallel` wrapper of it that
+        averages the gradients over processes; evaluation uses ``model``.
+    shard
+        Maps every drawn batch ``(x, y)``, each ``[W, B, 1]``, to what this
+        process trains on (for data-parallel training, its share of the
+        batch on its device; see :mod:`mtcsnn.training.distributed`).
     """
     rng = np.random.default_rng(config.seed)
     dtype = next(model.parameters()).dtype
@@ -193,6 +205,7 @@ def train(
         optimiser, T_max=config.epochs, eta_min=config.lr * config.lr_final_ratio
     )
     warm = splits.task.warmup
+    step = model if forward is None else forward
     result = TrainResult()
     writer = None
     handle = None
@@ -209,8 +222,10 @@ def train(
             tick = time.perf_counter()
             model.train()
             x, y = splits.sample_batch(config.batch_size, rng, dtype=dtype)
+            if shard is not None:
+                x, y = shard(x, y)
             optimiser.zero_grad(set_to_none=True)
-            loss = torch.mean((model(x)[warm:] - y[warm:]) ** 2)
+            loss = torch.mean((step(x)[warm:] - y[warm:]) ** 2)
             loss.backward()
             grad_norm = float(nn.utils.clip_grad_norm_(model.parameters(), config.clip))
             lr = optimiser.param_groups[0]["lr"]
