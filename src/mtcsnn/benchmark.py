@@ -22,6 +22,7 @@ import torch
 
 from mtcsnn.data.forecast import ForecastSplits, ForecastTask, make_forecast_task
 from mtcsnn.io import atomic_write_text, write_json
+from mtcsnn.models.filters import lowpass_coefficients
 from mtcsnn.models.forecaster import Forecaster, check_window
 from mtcsnn.neurons import NEURONS
 from mtcsnn.training.loop import (
@@ -197,6 +198,12 @@ class BenchConfig:
                     f"BenchConfig.{name} = {value!r} is out of range: must be an "
                     "int >= 1"
                 )
+        if isinstance(self.cutoff, bool) or not isinstance(self.cutoff, (int, float)):
+            raise ValueError(f"BenchConfig.cutoff = {self.cutoff!r} must be a number")
+        try:
+            lowpass_coefficients(self.cutoff, self.order)
+        except ValueError as err:
+            raise ValueError(f"BenchConfig.{err}") from None
         for name in (*self.models, *self.neuron):
             if name not in NEURONS:
                 raise ValueError(

@@ -14,9 +14,9 @@ import sys
 from collections.abc import Sequence
 
 from mtcsnn import __version__
-from mtcsnn.cli import bench, data, iv, neuron, regimes, train_ddp
+from mtcsnn.cli import bench, data, iv, neuron, regimes, sweep, train_ddp
 
-COMMANDS = (neuron, iv, regimes, data, bench, train_ddp)
+COMMANDS = (neuron, iv, regimes, data, bench, sweep, train_ddp)
 
 
 def build_parser() -> argparse.ArgumentParser:
