@@ -1,6 +1,7 @@
 """Sweeps: the search space, the grid sampler, shared studies and dead workers."""
 
 import csv
+import dataclasses
 import json
 import os
 import re
@@ -11,6 +12,7 @@ import sys
 import time
 import uuid
 from collections import Counter
+from pathlib import Path
 
 import optuna
 import pytest
@@ -21,6 +23,7 @@ from mtcsnn.tuning import SweepConfig, load_sweep_config
 from mtcsnn.tuning.sampler import GridTPESampler
 from mtcsnn.tuning.sweep import budget_done, open_storage, run_worker, trial_rows
 
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 GRID = {"tau_s/tau_m": [5, 10], "tau_us/tau_s": [10, 30]}
 SEARCH = {
     "alpha_f": {"low": 1.5, "high": 2.5},
@@ -343,3 +346,15 @@ def test_a_killed_workers_trial_fails_and_runs_again(tmp_path):
     assert rows[again]["state"] == "COMPLETE"
     assert rows[again]["worker"] == f"{socket.gethostname()}:{os.getpid()}"
     assert study.trials[again].params == killed.params
+
+
+def test_the_example_sweep_file_is_valid():
+    config = load_sweep_config(EXAMPLES / "sweep_mtc.json")
+    assert config.bench == dataclasses.replace(PRESETS["quick"], models=("mtc",))
+    assert config.grid == {
+        "tau_s/tau_m": (5.0, 10.0, 20.0),
+        "tau_us/tau_s": (10.0, 30.0, 100.0),
+    }
+    assert {d.name for d in config.search} >= {"alpha_f", "lr", "input_centre"}
+    bench = config.trial_config({"tau_s/tau_m": 20.0, "tau_us/tau_s": 100.0})
+    assert bench.neuron["mtc"].params == {"tau_s": 20.0, "tau_us": 2000.0}

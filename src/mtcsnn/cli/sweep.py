@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 from pathlib import Path
 
 from tqdm import tqdm
@@ -79,16 +80,25 @@ def run(args: argparse.Namespace) -> int:
             bar.n = done
             bar.refresh()
 
-        summary = run_sweep(
-            config,
-            args.out,
-            args.trials,
-            storage=args.storage,
-            workers=args.workers,
-            heartbeat=args.heartbeat,
-            progress=progress,
-            figures=not args.no_figures,
-        )
+        try:
+            summary = run_sweep(
+                config,
+                args.out,
+                args.trials,
+                storage=args.storage,
+                workers=args.workers,
+                heartbeat=args.heartbeat,
+                progress=progress,
+                figures=not args.no_figures,
+            )
+        except KeyboardInterrupt:
+            bar.close()
+            print(
+                "interrupted: the running trials are queued again; the same "
+                "command goes on with the study",
+                file=sys.stderr,
+            )
+            return 130
     states = summary["states"]
     print(
         f"study {summary['study']}: {summary['finished']} of {summary['budget']} "

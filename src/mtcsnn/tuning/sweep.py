@@ -309,7 +309,10 @@ class _Heartbeat:
 
     def _beat(self) -> None:
         while not self._stop.wait(self._interval):
-            self._storage.record_heartbeat(self._trial_id)
+            try:
+                self._storage.record_heartbeat(self._trial_id)
+            except Exception as err:  # noqa: BLE001 - keep beating after a hiccup
+                log.warning("heartbeat of trial id %d failed: %s", self._trial_id, err)
 
     def __enter__(self) -> _Heartbeat:
         self._thread.start()
@@ -408,7 +411,9 @@ def run_worker(
             time.sleep(poll)
             continue
         with _Heartbeat(storage, trial_id, interval):
-            frozen = _run_trial(study, trial_id, config, splits, worker)
+            frozen = _run_trial(study, storage, trial_id, config, splits, worker)
+        if frozen is None:
+            continue
         done += 1
         if on_trial is not None:
             on_trial(frozen)
@@ -418,35 +423,57 @@ def run_worker(
 
 def _run_trial(
     study: optuna.Study,
+    storage: RDBStorage,
     trial_id: int,
     config: SweepConfig,
     splits: ForecastSplits,
     worker: str,
-) -> FrozenTrial:
+) -> FrozenTrial | None:
+    """Run and record one claimed trial; None if another worker took it over."""
     trial = optuna.Trial(study, trial_id)
-    trial.set_user_attr("worker", worker)
-    tick = time.perf_counter()
     try:
-        value = objective(trial, config, splits)
-    except optuna.TrialPruned as reason:
-        log.info("trial %d pruned: %s", trial.number, reason)
-        return study.tell(trial, state=TrialState.PRUNED)
-    except (ValueError, RuntimeError, FloatingPointError) as err:
-        message = f"{type(err).__name__}: {err}".splitlines()[0]
-        trial.set_user_attr("error", message)
-        log.warning("trial %d failed: %s", trial.number, message)
-        return study.tell(trial, state=TrialState.FAIL)
-    except BaseException as err:
-        trial.set_user_attr("error", f"{type(err).__name__}: {err}".splitlines()[0])
-        study.tell(trial, state=TrialState.FAIL)
-        raise
-    trial.set_user_attr("train_seconds", time.perf_counter() - tick)
-    if not math.isfinite(value):
-        trial.set_user_attr("error", "validation NRMSE is not finite")
-        log.warning("trial %d failed: validation NRMSE %r", trial.number, value)
-        return study.tell(trial, state=TrialState.FAIL)
-    log.info("trial %d: validation NRMSE %.4f", trial.number, value)
-    return study.tell(trial, value)
+        trial.set_user_attr("worker", worker)
+        if trial.user_attrs.get("error") is not None:
+            # A trial queued again carries the failed one's attributes.
+            trial.set_user_attr("error", None)
+        tick = time.perf_counter()
+        try:
+            value = objective(trial, config, splits)
+        except optuna.TrialPruned as reason:
+            log.info("trial %d pruned: %s", trial.number, reason)
+            return study.tell(trial, state=TrialState.PRUNED)
+        except (ValueError, RuntimeError, FloatingPointError) as err:
+            return _fail(study, trial, f"{type(err).__name__}: {err}")
+        except KeyboardInterrupt:
+            # Stopped by the user: its values go back to the queue.
+            _fail(study, trial, "interrupted")
+            callback = storage.get_heartbeat_stale_trial_callback()
+            if callback is not None:
+                callback(study, storage.get_trial(trial_id))
+            raise
+        except BaseException as err:
+            _fail(study, trial, f"{type(err).__name__}: {err}")
+            raise
+        trial.set_user_attr("train_seconds", time.perf_counter() - tick)
+        if not math.isfinite(value):
+            return _fail(study, trial, f"validation NRMSE is {value!r}")
+        log.info("trial %d: validation NRMSE %.4f", trial.number, value)
+        return study.tell(trial, value)
+    except optuna.exceptions.UpdateFinishedTrialError:
+        log.warning(
+            "trial %d was taken for dead (no heartbeat for %d s) and queued again; "
+            "this worker's result is dropped",
+            trial.number,
+            STALE_FACTOR * (storage.get_heartbeat_interval() or 0),
+        )
+        return None
+
+
+def _fail(study: optuna.Study, trial: optuna.Trial, reason: str) -> FrozenTrial:
+    reason = reason.strip().splitlines()[0] if reason.strip() else "failed"
+    trial.set_user_attr("error", reason)
+    log.warning("trial %d failed: %s", trial.number, reason)
+    return study.tell(trial, state=TrialState.FAIL)
 
 
 def budget_done(study: optuna.Study) -> int:
@@ -468,7 +495,13 @@ def _worker_process(
     optuna.logging.disable_default_handler()
     optuna.logging.enable_propagation()
     torch.set_num_threads(threads)
-    run_worker(SweepConfig.from_dict(config), open_storage(url, heartbeat=heartbeat))
+    try:
+        run_worker(
+            SweepConfig.from_dict(config), open_storage(url, heartbeat=heartbeat)
+        )
+    except KeyboardInterrupt:
+        # The trial went back to the queue; the parent reports the interrupt.
+        raise SystemExit(130) from None
 
 
 def run_sweep(
@@ -544,11 +577,18 @@ def run_sweep(
         ]
         for process in processes:
             process.start()
-        while any(p.is_alive() for p in processes):
-            if progress is not None:
-                progress(budget_done(study), budget)
+        try:
+            while any(p.is_alive() for p in processes):
+                if progress is not None:
+                    progress(budget_done(study), budget)
+                for p in processes:
+                    p.join(timeout=1.0 / workers)
+        except KeyboardInterrupt:
+            # The workers got the interrupt too: they queue their trials
+            # again and stop; give them the time to.
             for p in processes:
-                p.join(timeout=1.0 / workers)
+                p.join(timeout=30)
+            raise
         exit_codes = [p.exitcode for p in processes]
         for k, code in enumerate(exit_codes):
             if code != 0:
