@@ -13,6 +13,7 @@ import torch.distributed as dist
 import torch.multiprocessing as mp
 
 from mtcsnn.benchmark import PRESETS, build_model
+from mtcsnn.cli import main
 from mtcsnn.data import make_forecast_task
 from mtcsnn.training import seed_everything, train
 from mtcsnn.training.distributed import (
@@ -111,34 +112,35 @@ def test_shard_batch_splits_evenly_or_refuses():
         shard_batch(x, x, 0, 3)
 
 
-def test_torchrun_with_two_processes_reproduces_one_process(tmp_path):
-    env = {**os.environ, "MTCSNN_CACHE": str(tmp_path / "cache")}
+def test_torchrun_with_two_processes_reproduces_one_process(tmp_path, monkeypatch):
     command = ["train-ddp", "--preset", "smoke", "--model", "mtc"]
-    torchrun = [
-        sys.executable,
-        "-m",
-        "torch.distributed.run",
-        "--standalone",
-        "--nproc-per-node",
-        "2",
-        "-m",
-        "mtcsnn",
-    ]
-    for runner, out in (
-        ([sys.executable, "-m", "mtcsnn"], "one"),
-        (torchrun, "two"),
-    ):
-        subprocess.run(
-            [*runner, *command, "--out", str(tmp_path / out)],
-            env=env,
-            check=True,
-            capture_output=True,
-            timeout=120,
-        )
+    monkeypatch.delenv("WORLD_SIZE", raising=False)
+    assert main([*command, "--out", str(tmp_path / "one")]) == 0
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--standalone",
+            "--nproc-per-node",
+            "2",
+            "-m",
+            "mtcsnn",
+            *command,
+            "--out",
+            str(tmp_path / "two"),
+        ],
+        env={**os.environ, "MTCSNN_CACHE": str(tmp_path / "cache")},
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     one = json.loads((tmp_path / "one" / "scores.json").read_text())
     two = json.loads((tmp_path / "two" / "scores.json").read_text())
     assert (one["processes"], two["processes"]) == (1, 2)
-    assert two["backend"] == "gloo"
+    assert (one["backend"], two["backend"]) == (None, "gloo")
     for split in ("validation", "test"):
         assert two[split]["nrmse"] == pytest.approx(one[split]["nrmse"], rel=1e-5)
     assert two["final_loss"] == pytest.approx(one["final_loss"], rel=1e-5)
+    with open(tmp_path / "two" / "epochs.csv") as handle:
+        assert len(list(csv.DictReader(handle))) == PRESETS["smoke"].train.epochs

@@ -337,7 +337,8 @@ def objective(
     """Train one trial's network; return its final validation NRMSE.
 
     The validation NRMSE of every evaluation (``eval_every`` epochs) is
-    reported to the pruner, which may stop the trial there.
+    reported to the pruner, which may stop the trial there (but not at the
+    last epoch).
 
     Raises
     ------
@@ -356,7 +357,8 @@ def objective(
     def report(record: EpochRecord) -> None:
         if math.isfinite(record.val_nrmse):
             trial.report(record.val_nrmse, record.epoch)
-            if trial.should_prune():
+            # A trial that has trained to the end is complete, whatever it scored.
+            if record.epoch < bench.train.epochs and trial.should_prune():
                 raise optuna.TrialPruned(
                     f"validation NRMSE {record.val_nrmse:.4g} at epoch {record.epoch}"
                 )
