@@ -21,7 +21,13 @@ from mtcsnn.benchmark import PRESETS
 from mtcsnn.cli import main
 from mtcsnn.tuning import SweepConfig, load_sweep_config
 from mtcsnn.tuning.sampler import GridTPESampler
-from mtcsnn.tuning.sweep import budget_done, open_storage, run_worker, trial_rows
+from mtcsnn.tuning.sweep import (
+    budget_done,
+    hide_password,
+    open_storage,
+    run_worker,
+    trial_rows,
+)
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 GRID = {"tau_s/tau_m": [5, 10], "tau_us/tau_s": [10, 30]}
@@ -358,3 +364,11 @@ def test_the_example_sweep_file_is_valid():
     assert {d.name for d in config.search} >= {"alpha_f", "lr", "input_centre"}
     bench = config.trial_config({"tau_s/tau_m": 20.0, "tau_us/tau_s": 100.0})
     assert bench.neuron["mtc"].params == {"tau_s": 20.0, "tau_us": 2000.0}
+
+
+def test_passwords_stay_out_of_messages_and_files():
+    url = "postgresql://ana:s3cret@db.example:5432/sweeps"
+    assert hide_password(url) == "postgresql://ana:***@db.example:5432/sweeps"
+    assert hide_password("sqlite:////tmp/study.db") == "sqlite:////tmp/study.db"
+    with pytest.raises(ValueError, match="heartbeat = 0 must be an int >= 1"):
+        open_storage(url, heartbeat=0)

@@ -59,8 +59,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     config = load_sweep_config(args.config)
-    if args.trials < 0:
-        raise ValueError(f"--trials = {args.trials} must be >= 0")
+    for name in ("trials", "workers", "heartbeat"):
+        low = 0 if name == "trials" else 1
+        if getattr(args, name) < low:
+            raise ValueError(f"--{name} = {getattr(args, name)} must be >= {low}")
     try:
         import optuna
 

@@ -101,6 +101,7 @@ def open_storage(url: str, *, heartbeat: int = 10) -> RDBStorage:
     """
     if isinstance(heartbeat, bool) or not isinstance(heartbeat, int) or heartbeat < 1:
         raise ValueError(f"heartbeat = {heartbeat!r} must be an int >= 1 (seconds)")
+    shown = hide_password(url)
     url = _with_driver(url)
     engine_kwargs: dict[str, Any] = {}
     if url.startswith("sqlite:///"):
@@ -130,7 +131,7 @@ def open_storage(url: str, *, heartbeat: int = 10) -> RDBStorage:
             return storage
         except ModuleNotFoundError as err:
             raise ValueError(
-                f"storage {hide_password(url)} needs the Python package {err.name}: "
+                f"storage {shown} needs the Python package {err.name}: "
                 "pip install 'mtcsnn[sweep]'"
             ) from None
         except Exception as err:  # noqa: BLE001 - SQLAlchemy's errors vary by driver
@@ -141,9 +142,7 @@ def open_storage(url: str, *, heartbeat: int = 10) -> RDBStorage:
                 continue
             text = str(err).strip()
             first = text.splitlines()[0] if text else repr(err)
-            raise ValueError(
-                f"cannot open storage {hide_password(url)}: {first}"
-            ) from None
+            raise ValueError(f"cannot open storage {shown}: {first}") from None
     raise AssertionError("unreachable")  # pragma: no cover
 
 
