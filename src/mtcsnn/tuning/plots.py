@@ -39,9 +39,12 @@ def plot_objective(
         number, value = np.array(done, dtype=float).T
         ax.plot(number, value, "o", ms=4, color="tab:blue", label="complete")
         order = np.argsort(number)
+        best = np.minimum.accumulate(value[order])
+        # The best so far holds until the last trial, whatever its state.
+        last = max(r["number"] for r in rows)
         ax.step(
-            number[order],
-            np.minimum.accumulate(value[order]),
+            np.append(number[order], last),
+            np.append(best, best[-1]),
             where="post",
             color="tab:red",
             lw=1.2,
@@ -53,7 +56,7 @@ def plot_objective(
     ax.set_xlabel("trial")
     ax.set_ylabel("validation NRMSE")
     if done or pruned:
-        ax.legend(loc="upper right", fontsize="small")
+        ax.legend(loc="best", fontsize="small")
     return ax
 
 
