@@ -305,6 +305,7 @@ def test_two_machines_share_a_postgresql_study(tmp_path):
         for w in workers:
             if w.poll() is None:
                 w.kill()
+                w.wait(timeout=10)
         optuna.delete_study(study_name=study, storage=open_storage(url, heartbeat=1))
 
 
@@ -318,14 +319,19 @@ def test_a_killed_workers_trial_fails_and_runs_again(tmp_path):
     )
     config = load_sweep_config(path)
     url = f"sqlite:///{out / 'study.db'}"
-    deadline = time.monotonic() + 60
+    storage = None
     running = []
-    while not running:
-        assert time.monotonic() < deadline and first.poll() is None
-        time.sleep(0.2)
-        if (out / "study.db").exists():
+    try:
+        deadline = time.monotonic() + 90
+        while not running:
+            assert time.monotonic() < deadline and first.poll() is None
+            time.sleep(0.2)
+            if not (out / "study.db").exists():
+                continue
+            # Through the workers' own (serialised) connection settings.
+            storage = storage or open_storage(url, heartbeat=1)
             try:
-                study = optuna.load_study(study_name="test", storage=url)
+                study = optuna.load_study(study_name="test", storage=storage)
             except KeyError:
                 continue
             running = [
@@ -333,11 +339,11 @@ def test_a_killed_workers_trial_fails_and_runs_again(tmp_path):
                 for t in study.get_trials(states=(optuna.trial.TrialState.RUNNING,))
                 if "input_centre" in t.params
             ]
-    first.send_signal(signal.SIGKILL)
-    first.wait(timeout=10)
+    finally:
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=10)
     killed = running[0]
 
-    storage = open_storage(url, heartbeat=1)
     done = run_worker(config, storage)
     study = optuna.load_study(study_name="test", storage=storage)
     assert done == 2 and budget_done(study) == 2
