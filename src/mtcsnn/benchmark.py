@@ -24,7 +24,7 @@ import torch
 from mtcsnn.data.forecast import ForecastSplits, ForecastTask, make_forecast_task
 from mtcsnn.io import atomic_write_text, write_json
 from mtcsnn.models.filters import lowpass_coefficients
-from mtcsnn.models.forecaster import Forecaster
+from mtcsnn.models.forecaster import Forecaster, check_window
 from mtcsnn.neurons import NEURONS
 from mtcsnn.training.loop import (
     MAX_SEED,
@@ -88,6 +88,79 @@ loses its stability to rounding at low cut-offs."""
 
 
 @dataclass(frozen=True)
+class NeuronConfig:
+    """Changes to one model's neurons and input, on top of :data:`NEURON_SETTINGS`.
+
+    Attributes
+    ----------
+    params
+        Neuron parameters to set, ``{name: number}``, applied to the model's
+        default parameters (the ``mackey_glass`` preset for MTC, the
+        defaults for LIF, every SE-AdLIF neuron's own draw, whose named
+        fields are then set to one value for all neurons). A trained
+        parameter starts from the value given here.
+    input_window
+        ``[low, high]``: the range the input bias is drawn from (see
+        :class:`mtcsnn.models.Forecaster`); ``None`` keeps the neuron type's
+        excitable window.
+    """
+
+    params: dict[str, float] = field(default_factory=dict)
+    input_window: tuple[float, float] | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.params, dict):
+            raise ValueError(
+                f"NeuronConfig.params = {self.params!r} must be a mapping "
+                "{name: number}"
+            )
+        for name, value in self.params.items():
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise ValueError(
+                    f"NeuronConfig.params.{name} = {value!r} must be a number"
+                )
+        if self.input_window is not None:
+            object.__setattr__(self, "input_window", check_window(self.input_window))
+
+    @classmethod
+    def from_dict(cls, data: Any, key: str = "neuron") -> NeuronConfig:
+        """From a mapping with the keys ``params`` and ``input_window``."""
+        return build(cls, data, key)
+
+
+def neuron_params(
+    name: str, changes: dict[str, float], n_neurons: int | None = None
+) -> Any:
+    """The parameters of model ``name``'s neurons with ``changes`` applied.
+
+    ``n_neurons`` matters to SE-AdLIF only, whose parameters are drawn per
+    neuron (from torch's generator) before the changed fields are set; with
+    ``None`` its defaults are changed instead, which validates ``changes``
+    without drawing anything.
+
+    Raises
+    ------
+    ValueError
+        On an unknown parameter name or a value out of range.
+    """
+    if name not in NEURONS:
+        raise ValueError(f"unknown model {name!r}; known: {', '.join(NEURONS)}")
+    cls = NEURONS[name]
+    base = NEURON_SETTINGS.get(name, {}).get("params")
+    if isinstance(base, str):
+        params = cls.Params.preset(base)
+    elif base is not None:
+        params = base
+    elif name == "adlif" and n_neurons is not None:
+        params = cls.Params.sample(n_neurons)
+    else:
+        params = cls.Params()
+    if "dt" in changes:
+        raise ValueError(f"{name}: dt is the sampling step of the task and stays 1")
+    return params.replace(**{k: float(v) for k, v in changes.items()})
+
+
+@dataclass(frozen=True)
 class BenchConfig:
     """Everything that defines a benchmark run.
 
@@ -104,6 +177,10 @@ class BenchConfig:
         in [1, 10]; the pair must give a stable filter.
     models
         Neuron types to compare: distinct names from :data:`NEURON_SETTINGS`.
+    neuron
+        Per model name, changes to its neuron parameters and input bias
+        window (:class:`NeuronConfig`); models not named keep
+        :data:`NEURON_SETTINGS`.
     """
 
     task: ForecastTask = field(default_factory=ForecastTask)
@@ -113,6 +190,7 @@ class BenchConfig:
     cutoff: float = 0.1
     order: int = 4
     models: tuple[str, ...] = ("mtc", "lif", "adlif")
+    neuron: dict[str, NeuronConfig] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for name, cls in (("task", ForecastTask), ("train", TrainConfig)):
@@ -154,6 +232,35 @@ class BenchConfig:
         ):
             raise ConfigError("BenchConfig.models", models, allowed)
         object.__setattr__(self, "models", tuple(models))
+        if not isinstance(self.neuron, dict):
+            raise ConfigError(
+                "BenchConfig.neuron",
+                self.neuron,
+                "a mapping {model: NeuronConfig}",
+                "has the wrong type",
+            )
+        for name, override in self.neuron.items():
+            if name not in NEURONS:
+                raise ValueError(
+                    f"BenchConfig.neuron: unknown model {short_repr(name)}; known: "
+                    + ", ".join(NEURONS)
+                )
+            if not isinstance(override, NeuronConfig):
+                raise ConfigError(
+                    f"BenchConfig.neuron.{name}",
+                    override,
+                    "a NeuronConfig",
+                    "has the wrong type",
+                )
+            try:
+                # A layer of one neuron also checks that trained gains are > 0.
+                NEURONS[name](
+                    1,
+                    neuron_params(name, override.params),
+                    train=NEURON_SETTINGS.get(name, {}).get("train", ()),
+                )
+            except (ValueError, TypeError) as err:
+                raise ValueError(f"BenchConfig.neuron.{name}.params: {err}") from None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -171,11 +278,24 @@ class BenchConfig:
         """
         fields = check_mapping(key, data, cls)
         prefix = f"{key}." if key else ""
-        nested = {
+        nested: dict[str, Any] = {
             name: build(sub, fields[name], prefix + name)
             for name, sub in (("task", ForecastTask), ("train", TrainConfig))
             if name in fields
         }
+        if "neuron" in fields:
+            neuron = fields["neuron"]
+            if not isinstance(neuron, dict):
+                raise ConfigError(
+                    prefix + "neuron",
+                    neuron,
+                    "a JSON object {model: {params, input_window}}",
+                    "has the wrong type",
+                )
+            nested["neuron"] = {
+                name: NeuronConfig.from_dict(value, f"{prefix}neuron.{name}")
+                for name, value in neuron.items()
+            }
         return build(cls, fields, key, **nested)
 
 
@@ -215,13 +335,18 @@ def build_model(name: str, config: BenchConfig) -> Forecaster:
     """The network for neuron type ``name`` under ``config``."""
     if name not in NEURONS:
         raise ValueError(f"unknown model {name!r}; known: {', '.join(NEURONS)}")
+    settings = dict(NEURON_SETTINGS.get(name, {}))
+    override = config.neuron.get(name, NeuronConfig())
+    if override.params:
+        settings["params"] = neuron_params(name, override.params, config.n_hidden)
     return Forecaster(
         name,
         config.n_hidden,
         config.n_layers,
-        neuron_kwargs=NEURON_SETTINGS.get(name, {}),
+        neuron_kwargs=settings,
         cutoff=config.cutoff,
         order=config.order,
+        input_window=override.input_window,
     )
 
 

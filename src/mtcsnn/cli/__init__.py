@@ -17,10 +17,32 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from mtcsnn import __version__
-from mtcsnn.cli import bench, data, iv, neurobench, neuron, perf, regimes, train
+from mtcsnn.cli import (
+    bench,
+    data,
+    iv,
+    neurobench,
+    neuron,
+    perf,
+    regimes,
+    sweep,
+    train,
+    train_ddp,
+)
 from mtcsnn.training.loop import Interrupted, TrainingStopped
 
-COMMANDS = (neuron, iv, regimes, data, bench, train, neurobench, perf)
+COMMANDS = (
+    neuron,
+    iv,
+    regimes,
+    data,
+    bench,
+    train,
+    train_ddp,
+    sweep,
+    neurobench,
+    perf,
+)
 
 
 class OneLineParser(argparse.ArgumentParser):

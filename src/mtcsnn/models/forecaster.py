@@ -8,8 +8,9 @@
     y    = LowPass(W_out s_K + b_out)          linear readout, fixed filter
 
 The input bias ``b_in`` is drawn uniformly from the neuron type's excitable
-window (:data:`EXCITABLE_WINDOW`, in units of input current) so that every
-neuron starts where a small input change moves it between rest and firing;
+window (:data:`EXCITABLE_WINDOW`, in units of input current; or the
+``input_window`` given) so that every neuron starts where a small input
+change moves it between rest and firing;
 the input weights are drawn uniformly from ``[-w, w]`` with ``w`` half the
 window's width, so one standard deviation of a z-scored input sweeps half
 the window.
@@ -17,6 +18,7 @@ the window.
 
 from __future__ import annotations
 
+import math
 from typing import Any, NamedTuple
 
 import torch
@@ -37,6 +39,27 @@ EXCITABLE_WINDOW: dict[str, tuple[float, float]] = {
     "adlif": (3.0, 8.0),
 }
 """Range of the initial input bias for each neuron type."""
+
+
+def check_window(window: tuple[float, float]) -> tuple[float, float]:
+    """``window`` as a pair of floats, if finite and ``low < high``.
+
+    Raises
+    ------
+    ValueError
+        If it is not two finite numbers in increasing order.
+    """
+    try:
+        low, high = (float(v) for v in window)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"input_window = {window!r} must be two numbers [low, high]"
+        ) from None
+    if not (math.isfinite(low) and math.isfinite(high) and low < high):
+        raise ValueError(
+            f"input_window = {window!r} is out of range: must be finite with low < high"
+        )
+    return low, high
 
 
 class Recording(NamedTuple):
@@ -73,6 +96,9 @@ class Forecaster(nn.Module):
         Passed to every neuron layer (e.g. ``params``, ``train``).
     cutoff, order
         Of the readout low-pass filter (cycles per step).
+    input_window
+        ``(low, high)``, ``low < high``: the range of the initial input bias;
+        ``None`` takes the neuron type's :data:`EXCITABLE_WINDOW`.
     """
 
     def __init__(
@@ -84,6 +110,7 @@ class Forecaster(nn.Module):
         neuron_kwargs: dict[str, Any] | None = None,
         cutoff: float = 0.1,
         order: int = 4,
+        input_window: tuple[float, float] | None = None,
     ) -> None:
         super().__init__()
         if neuron not in NEURONS:
@@ -94,6 +121,11 @@ class Forecaster(nn.Module):
             raise ValueError(f"n_layers = {n_layers!r} is out of range: must be >= 1")
         kwargs = neuron_kwargs or {}
         self.neuron = neuron
+        self.input_window = check_window(
+            EXCITABLE_WINDOW.get(neuron, (0.0, 1.0))
+            if input_window is None
+            else input_window
+        )
         self.encoder = nn.Linear(1, n_hidden)
         self.projections = nn.ModuleList(
             nn.Linear(n_hidden, n_hidden) for _ in range(n_layers - 1)
@@ -107,7 +139,7 @@ class Forecaster(nn.Module):
 
     def reset_input_parameters(self) -> None:
         """Draw the input bias in the excitable window and matching weights."""
-        low, high = EXCITABLE_WINDOW.get(self.neuron, (0.0, 1.0))
+        low, high = self.input_window
         with torch.no_grad():
             self.encoder.bias.uniform_(low, high)
             self.encoder.weight.uniform_(-(high - low) / 2, (high - low) / 2)

@@ -217,7 +217,9 @@ def evaluate(
         ``synops_effective_acs``, ``synops_effective_macs``, ``synops_effective``
         (per step), and the tensors ``y_hat``, ``y``, ``recording`` for plots.
     """
-    x, y = splits.sequence(split, dtype=next(model.parameters()).dtype)
+    first = next(model.parameters())
+    x, y = splits.sequence(split, dtype=first.dtype)
+    x, y = x.to(first.device), y.to(first.device)
     model.eval()
     with torch.no_grad():
         rec = model.record(x)
@@ -426,6 +428,8 @@ def train(
     resume: bool = False,
     run_config: dict[str, Any] | None = None,
     stop: Callable[[], bool] | None = None,
+    forward: Callable[[Tensor], Tensor] | None = None,
+    shard: Callable[[Tensor, Tensor], tuple[Tensor, Tensor]] | None = None,
 ) -> TrainResult:
     """Train ``model`` on the training windows of ``splits``.
 
@@ -471,6 +475,17 @@ def train(
     ValueError
         If the checkpoint to resume from belongs to another configuration
         or is damaged; :class:`mtcsnn.io.UnsafeFileError` if it holds code.
+    forward
+        Called instead of ``model`` in the training step, e.g. a
+        :class:`torch.nn.parallel.DistributedDataParallel` wrapper of it that
+        averages the gradients over processes; evaluation uses ``model``.
+        With it, the backward always runs (every process must join the
+        averaging) and a step is skipped when the averaged gradient is not
+        finite, a decision all processes share.
+    shard
+        Maps every drawn batch ``(x, y)``, each ``[W, B, 1]``, to what this
+        process trains on (for data-parallel training, its share of the
+        batch on its device; see :mod:`mtcsnn.training.distributed`).
     """
     check_int("checkpoint_every", checkpoint_every, 1)
     rng = np.random.default_rng(config.seed)
@@ -527,6 +542,7 @@ def train(
         return f"the checkpoint of epoch {saved_epoch} is kept in {checkpoint}"
 
     warm = splits.task.warmup
+    step = model if forward is None else forward
     handle = None
     writer = None
     if log_csv is not None:
@@ -545,13 +561,24 @@ def train(
             tick = time.perf_counter()
             model.train()
             x, y = splits.sample_batch(config.batch_size, rng, dtype=dtype)
+            if shard is not None:
+                x, y = shard(x, y)
             optimiser.zero_grad(set_to_none=True)
-            loss = torch.mean((model(x)[warm:] - y[warm:]) ** 2)
+            loss = torch.mean((step(x)[warm:] - y[warm:]) ** 2)
             loss_value = loss.item()
             grad_norm = math.nan
-            good = math.isfinite(loss_value)
-            if good:
+            if forward is None:
+                good = math.isfinite(loss_value)
+                if good:
+                    loss.backward()
+            else:
+                # Every process must join the gradient averaging, and all must
+                # take the same decision: the averaged gradient is the same on
+                # all of them, and a non-finite loss anywhere makes it
+                # non-finite everywhere.
                 loss.backward()
+                good = True
+            if good:
                 grad_norm = float(
                     nn.utils.clip_grad_norm_(model.parameters(), config.clip)
                 )
