@@ -98,7 +98,8 @@ def test_bench_command_rejects_a_bad_config_without_a_traceback(tmp_path, capsys
     path.write_text(json.dumps({"neuron": {"mtc": {"params": {"tau_s": -1}}}}))
     assert main(["bench", "--config", str(path), "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err.strip()
-    assert err.startswith(f"mtcsnn bench: error: {path}: BenchConfig.neuron.mtc.params:")
+    expected = f"mtcsnn bench: error: {path}: BenchConfig.neuron.mtc.params:"
+    assert err.startswith(expected)
     assert len(err.splitlines()) == 1
     path.write_text("{not json")
     assert main(["bench", "--config", str(path), "--out", str(tmp_path / "o")]) == 2
