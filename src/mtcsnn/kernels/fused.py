@@ -244,6 +244,19 @@ class FusedScan(torch.autograd.Function):
         return None, None, None, None, None, d_in, d_state0, d_c
 
 
+def check_checkpoint(checkpoint: Any) -> int | None:
+    """``checkpoint`` if it is ``None`` or an int >= 1, else :class:`ValueError`."""
+    if checkpoint is not None and (
+        isinstance(checkpoint, bool)
+        or not isinstance(checkpoint, int)
+        or checkpoint < 1
+    ):
+        raise ValueError(
+            f"checkpoint = {checkpoint!r} is out of range: must be None or an int >= 1"
+        )
+    return checkpoint
+
+
 def fused_scan(
     kind: Kind,
     backend: Any,
@@ -280,14 +293,7 @@ def fused_scan(
         Output ``[T, B, N]`` and, if ``record``, the state traces (one
         ``[T, B, N]`` tensor per field of the layer's state), else ``()``.
     """
-    if checkpoint is not None and (
-        isinstance(checkpoint, bool)
-        or not isinstance(checkpoint, int)
-        or checkpoint < 1
-    ):
-        raise ValueError(
-            f"checkpoint = {checkpoint!r} is out of range: must be None or an int >= 1"
-        )
+    check_checkpoint(checkpoint)
     dtype = torch.promote_types(i_in.dtype, state[0].dtype)
     for value in vars(p).values():
         if isinstance(value, Tensor):
@@ -326,5 +332,6 @@ __all__ = [
     "MTC_KIND",
     "FusedScan",
     "Kind",
+    "check_checkpoint",
     "fused_scan",
 ]

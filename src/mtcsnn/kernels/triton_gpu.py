@@ -64,6 +64,42 @@ def _tanh(x, F32: tl.constexpr):
 
 
 @triton.jit
+def _mtc_coefficients(c_ptr, n, N, mask):
+    """The 16 coefficient rows of the MTC kernels at the neurons ``n``."""
+    return (
+        tl.load(c_ptr + 0 * N + n, mask=mask, other=1.0),
+        tl.load(c_ptr + 1 * N + n, mask=mask),
+        tl.load(c_ptr + 2 * N + n, mask=mask),
+        tl.load(c_ptr + 3 * N + n, mask=mask),
+        tl.load(c_ptr + 4 * N + n, mask=mask),
+        tl.load(c_ptr + 5 * N + n, mask=mask),
+        tl.load(c_ptr + 6 * N + n, mask=mask),
+        tl.load(c_ptr + 7 * N + n, mask=mask),
+        tl.load(c_ptr + 8 * N + n, mask=mask),
+        tl.load(c_ptr + 9 * N + n, mask=mask),
+        tl.load(c_ptr + 10 * N + n, mask=mask),
+        tl.load(c_ptr + 11 * N + n, mask=mask),
+        tl.load(c_ptr + 12 * N + n, mask=mask),
+        tl.load(c_ptr + 13 * N + n, mask=mask),
+        tl.load(c_ptr + 14 * N + n, mask=mask),
+        tl.load(c_ptr + 15 * N + n, mask=mask, other=1.0),
+    )
+
+
+@triton.jit
+def _mtc_state(ptr, row, N, mask, INST: tl.constexpr):
+    """``(u_m, u_s, u_us, u_f)`` stored from ``row``; ``u_f = u_m`` if INST."""
+    u_m = tl.load(ptr + row, mask=mask)
+    u_s = tl.load(ptr + row + N, mask=mask)
+    u_us = tl.load(ptr + row + 2 * N, mask=mask)
+    if INST:
+        u_f = u_m
+    else:
+        u_f = tl.load(ptr + row + 3 * N, mask=mask)
+    return u_m, u_s, u_us, u_f
+
+
+@triton.jit
 def _mtc_forward(
     i_ptr,
     s0_ptr,
@@ -84,31 +120,12 @@ def _mtc_forward(
     mask = offs < B * N
     b = offs // N
     n = offs % N
-    km = tl.load(c_ptr + 0 * N + n, mask=mask, other=1.0)
-    r_m = tl.load(c_ptr + 1 * N + n, mask=mask)
-    u_rest = tl.load(c_ptr + 2 * N + n, mask=mask)
-    ks = tl.load(c_ptr + 3 * N + n, mask=mask)
-    kus = tl.load(c_ptr + 4 * N + n, mask=mask)
-    kf = tl.load(c_ptr + 5 * N + n, mask=mask)
-    af = tl.load(c_ptr + 6 * N + n, mask=mask)
-    df = tl.load(c_ptr + 7 * N + n, mask=mask)
-    asp = tl.load(c_ptr + 8 * N + n, mask=mask)
-    dsp = tl.load(c_ptr + 9 * N + n, mask=mask)
-    asn = tl.load(c_ptr + 10 * N + n, mask=mask)
-    dsn = tl.load(c_ptr + 11 * N + n, mask=mask)
-    aus = tl.load(c_ptr + 12 * N + n, mask=mask)
-    dus = tl.load(c_ptr + 13 * N + n, mask=mask)
-    uth = tl.load(c_ptr + 14 * N + n, mask=mask)
-    usat = tl.load(c_ptr + 15 * N + n, mask=mask, other=1.0)
+    km, r_m, u_rest, ks, kus, kf, af, df, asp, dsp, asn, dsn, aus, dus, uth, usat = (
+        _mtc_coefficients(c_ptr, n, N, mask)
+    )
 
     base = b * S * N + n
-    u_m = tl.load(s0_ptr + base, mask=mask)
-    u_s = tl.load(s0_ptr + base + N, mask=mask)
-    u_us = tl.load(s0_ptr + base + 2 * N, mask=mask)
-    if INST:
-        u_f = u_m
-    else:
-        u_f = tl.load(s0_ptr + base + 3 * N, mask=mask)
+    u_m, u_s, u_us, u_f = _mtc_state(s0_ptr, base, N, mask, INST)
     for t in range(T):
         i_now = tl.load(i_ptr + t * B * N + offs, mask=mask)
         if INST:
@@ -168,22 +185,9 @@ def _mtc_backward(
     mask = offs < B * N
     b = offs // N
     n = offs % N
-    km = tl.load(c_ptr + 0 * N + n, mask=mask, other=1.0)
-    r_m = tl.load(c_ptr + 1 * N + n, mask=mask)
-    u_rest = tl.load(c_ptr + 2 * N + n, mask=mask)
-    ks = tl.load(c_ptr + 3 * N + n, mask=mask)
-    kus = tl.load(c_ptr + 4 * N + n, mask=mask)
-    kf = tl.load(c_ptr + 5 * N + n, mask=mask)
-    af = tl.load(c_ptr + 6 * N + n, mask=mask)
-    df = tl.load(c_ptr + 7 * N + n, mask=mask)
-    asp = tl.load(c_ptr + 8 * N + n, mask=mask)
-    dsp = tl.load(c_ptr + 9 * N + n, mask=mask)
-    asn = tl.load(c_ptr + 10 * N + n, mask=mask)
-    dsn = tl.load(c_ptr + 11 * N + n, mask=mask)
-    aus = tl.load(c_ptr + 12 * N + n, mask=mask)
-    dus = tl.load(c_ptr + 13 * N + n, mask=mask)
-    uth = tl.load(c_ptr + 14 * N + n, mask=mask)
-    usat = tl.load(c_ptr + 15 * N + n, mask=mask, other=1.0)
+    km, r_m, u_rest, ks, kus, kf, af, df, asp, dsp, asn, dsn, aus, dus, uth, usat = (
+        _mtc_coefficients(c_ptr, n, N, mask)
+    )
 
     base = b * S * N + n
     zero = 0.0 * km
@@ -223,21 +227,9 @@ def _mtc_backward(
         t = T - 1 - i
         if t > 0:
             row = ((t - 1) * B + b) * S * N + n
-            u_m = tl.load(tr_ptr + row, mask=mask)
-            u_s = tl.load(tr_ptr + row + N, mask=mask)
-            u_us = tl.load(tr_ptr + row + 2 * N, mask=mask)
-            if INST:
-                u_f = u_m
-            else:
-                u_f = tl.load(tr_ptr + row + 3 * N, mask=mask)
+            u_m, u_s, u_us, u_f = _mtc_state(tr_ptr, row, N, mask, INST)
         else:
-            u_m = tl.load(s0_ptr + base, mask=mask)
-            u_s = tl.load(s0_ptr + base + N, mask=mask)
-            u_us = tl.load(s0_ptr + base + 2 * N, mask=mask)
-            if INST:
-                u_f = u_m
-            else:
-                u_f = tl.load(s0_ptr + base + 3 * N, mask=mask)
+            u_m, u_s, u_us, u_f = _mtc_state(s0_ptr, base, N, mask, INST)
         i_now = tl.load(i_ptr + t * B * N + offs, mask=mask)
         g_now = tl.load(g_ptr + t * B * N + offs, mask=mask)
 

@@ -294,18 +294,10 @@ class NeuronLayer(nn.Module):
     ) -> None:
         super().__init__()
         from mtcsnn.kernels import check_backend
+        from mtcsnn.kernels.fused import check_checkpoint
 
         self.backend = check_backend(backend)
-        if checkpoint is not None and (
-            isinstance(checkpoint, bool)
-            or not isinstance(checkpoint, int)
-            or checkpoint < 1
-        ):
-            raise ValueError(
-                f"checkpoint = {checkpoint!r} is out of range: must be None or an "
-                "int >= 1"
-            )
-        self.checkpoint = checkpoint
+        self.checkpoint = check_checkpoint(checkpoint)
         if isinstance(n_neurons, bool) or not isinstance(n_neurons, int):
             raise TypeError(f"n_neurons must be an int, got {n_neurons!r}")
         if n_neurons < 1:
