@@ -261,7 +261,7 @@ class NeuronLayer(nn.Module):
         Which implementation runs the time loop: ``"auto"`` (the default:
         fused kernels where they exist for the input's device and dtype, see
         :mod:`mtcsnn.kernels`), ``"torch"`` (the plain loop below, the
-        reference), ``"numba"`` or ``"triton"``. An attribute; it may be
+        reference), ``"cpu"`` or ``"triton"``. An attribute; it may be
         changed at any time.
     checkpoint
         ``None`` (the default) stores every state for the backward of a fused
