@@ -66,7 +66,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from mtcsnn.kernels.fused import Kind
+from mtcsnn.kernels.fused import Backend, Kind
 from mtcsnn.kernels.tanh import P_COEFFS, Q_COEFFS, X_MAX
 
 log = logging.getLogger(__name__)
@@ -224,7 +224,7 @@ def _pointer(t: Tensor | None) -> ctypes.c_void_p:
     return ctypes.c_void_p(None if t is None else t.data_ptr())
 
 
-class CpuBackend:
+class CpuBackend(Backend):
     """Runs the C++ kernels on contiguous float32 / float64 CPU tensors."""
 
     name = "cpu"
@@ -253,26 +253,10 @@ class CpuBackend:
     def _threads(batch: int) -> ctypes.c_int:
         return ctypes.c_int(max(1, min(torch.get_num_threads(), batch)))
 
-    def forward(
-        self,
-        kind: Kind,
-        i_in: Tensor,
-        state0: Tensor,
-        coeffs: Tensor,
-        scalars: tuple[Any, ...],
-        *,
-        out: Tensor | None = None,
-        traces: Tensor | None = None,
-    ) -> tuple[Tensor, Tensor | None, Tensor]:
-        """Run the forward scan; see :class:`mtcsnn.kernels.fused.FusedScan`.
-
-        Writes the output into ``out`` ``[T, B, N]`` and, if given, the state
-        traces into ``traces`` ``[T, B, S, N]`` (both made if ``None``, except
-        the traces); returns ``(out, traces, final state [B, S, N])``.
-        """
+    def launch_forward(
+        self, kind, i_in, state0, coeffs, scalars, out, traces, final
+    ) -> None:
         n_steps, batch, n = i_in.shape
-        out = empty(i_in.shape, i_in) if out is None else out
-        final = torch.empty_like(state0)
         self._call(
             kind,
             "forward",
@@ -289,32 +273,23 @@ class CpuBackend:
             _pointer(final),
             self._threads(batch),
         )
-        return out, traces, final
 
-    def backward(
+    def launch_backward(
         self,
-        kind: Kind,
-        i_in: Tensor,
-        state0: Tensor,
-        coeffs: Tensor,
-        scalars: tuple[Any, ...],
-        traces: Tensor,
-        g_out: Tensor,
-        g_traces: Tensor | None,
-        lam_end: Tensor | None,
-        *,
-        d_in: Tensor | None = None,
-    ) -> tuple[Tensor, Tensor, Tensor]:
-        """Run the adjoint scan; see :class:`mtcsnn.kernels.fused.FusedScan`.
-
-        Returns the input gradient (written into ``d_in`` if given), the
-        gradient with respect to ``state0`` and the coefficient gradients per
-        batch row ``[B, K, N]``.
-        """
+        kind,
+        i_in,
+        state0,
+        coeffs,
+        scalars,
+        traces,
+        g_out,
+        g_traces,
+        lam_end,
+        d_in,
+        d_state0,
+        d_c,
+    ) -> None:
         n_steps, batch, n = i_in.shape
-        d_in = empty(i_in.shape, i_in) if d_in is None else d_in
-        d_state0 = torch.empty_like(state0)
-        d_c = coeffs.new_empty((batch, *coeffs.shape))
         self._call(
             kind,
             "backward",
@@ -335,7 +310,6 @@ class CpuBackend:
             _pointer(d_c),
             self._threads(batch),
         )
-        return d_in, d_state0, d_c
 
 
 __all__ = [

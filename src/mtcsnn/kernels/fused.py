@@ -163,6 +163,107 @@ KINDS = {kind.name: kind for kind in (MTC_KIND, LIF_KIND, ADLIF_KIND)}
 """The fused description of each neuron type, by name."""
 
 
+class Backend:
+    """A fused backend: allocates the results, its subclass runs the kernels.
+
+    Subclasses set :attr:`name` and implement :meth:`launch_forward` and
+    :meth:`launch_backward`, which fill the tensors they are given; they may
+    override :meth:`empty` to allocate large buffers differently.
+    """
+
+    name: str = ""
+
+    @staticmethod
+    def empty(shape: tuple[int, ...], like: Tensor) -> Tensor:
+        """An uninitialised tensor of ``shape`` like ``like``."""
+        return like.new_empty(shape)
+
+    def forward(
+        self,
+        kind: Kind,
+        i_in: Tensor,
+        state0: Tensor,
+        coeffs: Tensor,
+        scalars: tuple[Any, ...],
+        *,
+        out: Tensor | None = None,
+        traces: Tensor | None = None,
+    ) -> tuple[Tensor, Tensor | None, Tensor]:
+        """Run the forward scan of ``i_in`` ``[T, B, N]`` from ``state0``.
+
+        Writes the output into ``out`` ``[T, B, N]`` (made if ``None``) and,
+        if given, the state after every step into ``traces`` ``[T, B, S, N]``;
+        returns ``(out, traces, final state [B, S, N])``.
+        """
+        out = self.empty(i_in.shape, i_in) if out is None else out
+        final = torch.empty_like(state0)
+        self.launch_forward(kind, i_in, state0, coeffs, scalars, out, traces, final)
+        return out, traces, final
+
+    def backward(
+        self,
+        kind: Kind,
+        i_in: Tensor,
+        state0: Tensor,
+        coeffs: Tensor,
+        scalars: tuple[Any, ...],
+        traces: Tensor,
+        g_out: Tensor,
+        g_traces: Tensor | None,
+        lam_end: Tensor | None,
+        *,
+        d_in: Tensor | None = None,
+    ) -> tuple[Tensor, Tensor, Tensor]:
+        """Run the adjoint scan, from ``lam_end`` (``None``: zero) back in time.
+
+        Returns the input gradient (written into ``d_in`` if given), the
+        gradient with respect to ``state0`` and the coefficient gradients per
+        batch row ``[B, K, N]``.
+        """
+        d_in = self.empty(i_in.shape, i_in) if d_in is None else d_in
+        d_state0 = torch.empty_like(state0)
+        d_c = coeffs.new_empty((i_in.shape[1], *coeffs.shape))
+        self.launch_backward(
+            kind,
+            i_in,
+            state0,
+            coeffs,
+            scalars,
+            traces,
+            g_out,
+            g_traces,
+            lam_end,
+            d_in,
+            d_state0,
+            d_c,
+        )
+        return d_in, d_state0, d_c
+
+    def launch_forward(
+        self, kind, i_in, state0, coeffs, scalars, out, traces, final
+    ) -> None:
+        """Fill ``out``, ``traces`` (if not ``None``) and ``final``."""
+        raise NotImplementedError
+
+    def launch_backward(
+        self,
+        kind,
+        i_in,
+        state0,
+        coeffs,
+        scalars,
+        traces,
+        g_out,
+        g_traces,
+        lam_end,
+        d_in,
+        d_state0,
+        d_c,
+    ) -> None:
+        """Fill ``d_in``, ``d_state0`` and ``d_c``."""
+        raise NotImplementedError
+
+
 class FusedScan(torch.autograd.Function):
     """Forward and adjoint scans of one neuron layer in a backend's kernels.
 
@@ -327,6 +428,7 @@ def fused_scan(
 
 __all__ = [
     "ADLIF_KIND",
+    "Backend",
     "KINDS",
     "LIF_KIND",
     "MTC_KIND",

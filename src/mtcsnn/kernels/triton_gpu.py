@@ -19,14 +19,11 @@ without a GPU.
 
 from __future__ import annotations
 
-from typing import Any
-
 import torch
 import triton
 import triton.language as tl
-from torch import Tensor
 
-from mtcsnn.kernels.fused import Kind
+from mtcsnn.kernels.fused import Backend
 from mtcsnn.kernels.tanh import P_COEFFS, Q_COEFFS, X_MAX
 
 BLOCK = 128
@@ -543,35 +540,19 @@ def _adlif_backward(
     tl.store(dc_ptr + dc + 4 * N, acc_thr, mask=mask)
 
 
-class TritonBackend:
+class TritonBackend(Backend):
     """Runs the Triton kernels (CUDA tensors, or CPU ones when interpreting)."""
 
     name = "triton"
 
     @staticmethod
-    def empty(shape: tuple[int, ...], like: Tensor) -> Tensor:
-        """An uninitialised tensor like ``like``."""
-        return like.new_empty(shape)
-
-    @staticmethod
     def _grid(batch: int, n: int) -> tuple[int]:
         return (triton.cdiv(batch * n, BLOCK),)
 
-    def forward(
-        self,
-        kind: Kind,
-        i_in: Tensor,
-        state0: Tensor,
-        coeffs: Tensor,
-        scalars: tuple[Any, ...],
-        *,
-        out: Tensor | None = None,
-        traces: Tensor | None = None,
-    ) -> tuple[Tensor, Tensor | None, Tensor]:
-        """As :meth:`mtcsnn.kernels.cpu.CpuBackend.forward`."""
+    def launch_forward(
+        self, kind, i_in, state0, coeffs, scalars, out, traces, final
+    ) -> None:
         n_steps, batch, n = i_in.shape
-        out = torch.empty_like(i_in) if out is None else out
-        final = torch.empty_like(state0)
         record = traces is not None
         trace_arg = traces if record else out
         grid = self._grid(batch, n)
@@ -621,27 +602,23 @@ class TritonBackend:
                 RECORD=record,
                 BLOCK=BLOCK,
             )
-        return out, traces, final
 
-    def backward(
+    def launch_backward(
         self,
-        kind: Kind,
-        i_in: Tensor,
-        state0: Tensor,
-        coeffs: Tensor,
-        scalars: tuple[Any, ...],
-        traces: Tensor,
-        g_out: Tensor,
-        g_traces: Tensor | None,
-        lam_end: Tensor | None,
-        *,
-        d_in: Tensor | None = None,
-    ) -> tuple[Tensor, Tensor, Tensor]:
-        """As :meth:`mtcsnn.kernels.cpu.CpuBackend.backward`."""
+        kind,
+        i_in,
+        state0,
+        coeffs,
+        scalars,
+        traces,
+        g_out,
+        g_traces,
+        lam_end,
+        d_in,
+        d_state0,
+        d_c,
+    ) -> None:
         n_steps, batch, n = i_in.shape
-        d_in = torch.empty_like(i_in) if d_in is None else d_in
-        d_state0 = torch.empty_like(state0)
-        d_c = coeffs.new_empty((batch, *coeffs.shape))
         flags = {
             "HAS_GTR": g_traces is not None,
             "HAS_LAM": lam_end is not None,
@@ -705,7 +682,6 @@ class TritonBackend:
                 n,
                 **flags,
             )
-        return d_in, d_state0, d_c
 
 
 __all__ = ["BLOCK", "TritonBackend"]
