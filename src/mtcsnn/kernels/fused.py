@@ -240,27 +240,35 @@ class Backend:
         return d_in, d_state0, d_c
 
     def launch_forward(
-        self, kind, i_in, state0, coeffs, scalars, out, traces, final
+        self,
+        kind: Kind,
+        i_in: Tensor,
+        state0: Tensor,
+        coeffs: Tensor,
+        scalars: tuple[Any, ...],
+        out: Tensor,
+        traces: Tensor | None,
+        final: Tensor,
     ) -> None:
         """Fill ``out``, ``traces`` (if not ``None``) and ``final``."""
         raise NotImplementedError
 
     def launch_backward(
         self,
-        kind,
-        i_in,
-        state0,
-        coeffs,
-        scalars,
-        traces,
-        g_out,
-        g_traces,
-        lam_end,
-        d_in,
-        d_state0,
-        d_c,
+        kind: Kind,
+        i_in: Tensor,
+        state0: Tensor,
+        coeffs: Tensor,
+        scalars: tuple[Any, ...],
+        traces: Tensor,
+        g_out: Tensor,
+        g_traces: Tensor | None,
+        lam_end: Tensor | None,
+        d_in: Tensor,
+        d_state0: Tensor,
+        d_c: Tensor,
     ) -> None:
-        """Fill ``d_in``, ``d_state0`` and ``d_c``."""
+        """Fill ``d_in``, ``d_state0`` and ``d_c`` ``[B, K, N]``."""
         raise NotImplementedError
 
 
